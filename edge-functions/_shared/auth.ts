@@ -1,0 +1,50 @@
+// The caller's identity, from the bearer JWT. The gateway verifies JWTs where `verify_jwt`
+// is on; functions verify again so identity never rests on a gateway setting alone.
+import { errors as joseErrors, jwtVerify } from "npm:jose@6.2.18";
+import { HttpError } from "./http.ts";
+
+export type Role = "anon" | "authenticated" | "service_role";
+
+export interface Caller {
+  role: Role;
+  /** The user's id (`sub`) for an authenticated caller, otherwise null. */
+  userId: string | null;
+}
+
+const roles: ReadonlySet<string> = new Set(["anon", "authenticated", "service_role"]);
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export class Authenticator {
+  readonly #key: Uint8Array;
+
+  constructor(jwtSecret: string) {
+    this.#key = new TextEncoder().encode(jwtSecret);
+  }
+
+  /** Verifies the request's bearer token; 401 when it is missing, invalid or expired. */
+  async caller(req: Request): Promise<Caller> {
+    const match = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "");
+    if (!match) throw new HttpError(401, "unauthorized", "Missing bearer token");
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(match[1], this.#key, { algorithms: ["HS256"] }));
+    } catch (e) {
+      const reason = e instanceof joseErrors.JWTExpired ? "JWT has expired" : "Invalid JWT";
+      throw new HttpError(401, "unauthorized", reason);
+    }
+    const role = typeof payload.role === "string" && roles.has(payload.role) ? (payload.role as Role) : null;
+    if (!role) throw new HttpError(401, "unauthorized", "JWT has no recognised role");
+    if (role !== "authenticated") return { role, userId: null };
+    if (typeof payload.sub !== "string" || !uuidPattern.test(payload.sub)) {
+      throw new HttpError(401, "unauthorized", "JWT has no user id");
+    }
+    return { role, userId: payload.sub.toLowerCase() };
+  }
+
+  /** Like `caller`, but only a signed-in user passes; anon and service keys get 403. */
+  async user(req: Request): Promise<Caller & { userId: string }> {
+    const caller = await this.caller(req);
+    if (caller.userId === null) throw new HttpError(403, "forbidden", "A signed-in user is required");
+    return caller as Caller & { userId: string };
+  }
+}

@@ -1,0 +1,21 @@
+# Shared shell helpers for the Makefile's scripts: paths, ports and progress output.
+# shellcheck shell=bash
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export ROOT
+export PATH="$ROOT/tools/cli/node_modules/.bin:$HOME/.cargo/bin:/usr/lib/postgresql/15/bin:$PATH"
+export DENO_DIR="$ROOT/.cache/deno"
+export DENO_NO_UPDATE_CHECK=1
+LOCAL="$ROOT/.local"
+
+# Ports follow `supabase start`'s defaults so URLs look familiar; each can be moved.
+export USHER_GATEWAY_PORT=${USHER_GATEWAY_PORT:-54321}
+export USHER_DB_PORT=${USHER_DB_PORT:-54322}
+export USHER_REDIS_PORT=${USHER_REDIS_PORT:-54379}
+
+step() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+fail() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

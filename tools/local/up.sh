@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Starts the local stack on loopback, in the background, with all state under .local/:
+# PostgreSQL 15 (pg_cron, pgTAP), Redis, the Supabase bootstrap, the migrations (applied
+# by the real Supabase CLI), and every edge function behind the gateway. Safe to re-run.
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+cd "$ROOT"
+mkdir -p "$LOCAL"
+
+source tools/local/postgres.sh
+start_postgres
+
+step "redis on 127.0.0.1:$USHER_REDIS_PORT"
+mkdir -p "$LOCAL/redis"
+if ! timeout 2 redis-cli -p "$USHER_REDIS_PORT" ping >/dev/null 2>&1; then
+  port_open "$USHER_REDIS_PORT" && fail "port $USHER_REDIS_PORT is in use by something that is not Redis; set USHER_REDIS_PORT"
+  redis-server --port "$USHER_REDIS_PORT" --bind 127.0.0.1 --daemonize yes --save "" --appendonly no \
+    --dir "$LOCAL/redis" --pidfile "$LOCAL/redis/redis.pid" --logfile "$LOCAL/redis/redis.log"
+  for _ in $(seq 50); do redis-cli -p "$USHER_REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+
+step "bootstrap (Supabase roles, auth schema) and migrations (supabase db push)"
+PGOPTIONS="-c client_min_messages=warning" psql "$DB_URL" -q -v ON_ERROR_STOP=1 -f tools/local/bootstrap.sql >/dev/null
+supabase db push --db-url "$DB_URL?sslmode=disable" --include-seed --yes --workdir "$ROOT" 2>&1 \
+  | grep -v -e '^Connecting' -e '^Remote database is up to date' || true
+psql "$DB_URL" -tA -c "select count(*) from supabase_migrations.schema_migrations" >/dev/null \
+  || fail "supabase db push did not apply the migrations"
+
+source tools/local/keys.sh
+write_env
+
+step "edge functions behind the gateway on 127.0.0.1:$USHER_GATEWAY_PORT"
+if [ -f "$LOCAL/gateway.pid" ] && kill -0 "$(cat "$LOCAL/gateway.pid")" 2>/dev/null; then
+  echo "gateway already running (pid $(cat "$LOCAL/gateway.pid")); restarting it to pick up changes"
+  kill -- -"$(cat "$LOCAL/gateway.pid")" 2>/dev/null || true
+  for _ in $(seq 50); do port_open "$USHER_GATEWAY_PORT" || break; sleep 0.1; done
+fi
+port_open "$USHER_GATEWAY_PORT" && fail "port $USHER_GATEWAY_PORT is in use by another program; set USHER_GATEWAY_PORT"
+(
+  set -a; source "$LOCAL/env"; source tools/local/secrets.env; set +a
+  exec setsid deno run --allow-all tools/local/gateway.ts
+) >"$LOCAL/gateway.log" 2>&1 &
+echo $! >"$LOCAL/gateway.pid"
+gateway_failed() {
+  kill -- -"$(cat "$LOCAL/gateway.pid")" 2>/dev/null
+  rm -f "$LOCAL/gateway.pid"
+  tail -n 30 "$LOCAL/gateway.log" >&2
+  fail "$1; the gateway's log is above"
+}
+for _ in $(seq 600); do
+  curl -fsS "http://127.0.0.1:$USHER_GATEWAY_PORT/functions/v1/health" >/dev/null 2>&1 && break
+  kill -0 "$(cat "$LOCAL/gateway.pid")" 2>/dev/null || gateway_failed "the gateway exited"
+  sleep 0.2
+done
+curl -fsS "http://127.0.0.1:$USHER_GATEWAY_PORT/functions/v1/health" >/dev/null 2>&1 \
+  || gateway_failed "health did not answer within 2 minutes"
+
+source "$LOCAL/env"
+cat <<INFO
+
+Usher's local stack is up.
+  Functions   $SUPABASE_URL/functions/v1/<name>
+  Database    $SUPABASE_DB_URL
+  Redis       $REDIS_URL
+  anon key          $SUPABASE_ANON_KEY
+  service_role key  $SUPABASE_SERVICE_ROLE_KEY
+  A user JWT:  set -a; . .local/env; set +a; tools/cli/node_modules/.bin/deno run --allow-env tools/local/jwt.ts user <uuid>
+  Logs        .local/gateway.log, .local/pg/log
+  Stop with   make down
+INFO
