@@ -11,7 +11,7 @@ pg_run() {
 # The server's user must reach the data folder. A clone inside a private folder (mktemp -d
 # makes those) is not reachable, so the data then lives in /var/tmp and .local/pg links to it.
 prepare_pg_folder() {
-  [ -e "$PG" ] && return 0
+  if [ -e "$PG" ]; then PG=$(readlink -f "$PG"); return 0; fi
   if [ "$(id -u)" = 0 ]; then
     chmod o+x "$ROOT" "$LOCAL"
     if ! runuser -u postgres -- test -x "$LOCAL"; then
@@ -22,8 +22,9 @@ prepare_pg_folder() {
       echo "note: $ROOT is private to root; PostgreSQL's data lives in $alt (linked from .local/pg)"
     fi
   fi
+  PG=$(readlink -f "$PG")
   mkdir -p "$PG"
-  [ "$(id -u)" = 0 ] && chown postgres: "$PG/"
+  [ "$(id -u)" = 0 ] && chown postgres: "$PG"
   return 0
 }
 
@@ -56,6 +57,7 @@ CONF
 }
 
 stop_postgres() {
+  [ -e "$PG" ] && PG=$(readlink -f "$PG")
   [ -f "$PG/data/PG_VERSION" ] || return 0
   if pg_run pg_ctl -D "$PG/data" status >/dev/null 2>&1; then
     pg_run pg_ctl -D "$PG/data" -m fast -w stop >/dev/null && echo "postgres stopped"

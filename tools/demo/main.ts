@@ -1,0 +1,8 @@
+// `make demo`: a scripted walk through each hardening feature against the running stack.
+import { foundationSteps } from "./foundation.ts";
+import { runSteps } from "./report.ts";
+
+const ok = await runSteps([
+  { name: "Foundation: local Supabase-compatible stack", steps: foundationSteps },
+]);
+Deno.exit(ok ? 0 : 1);
