@@ -6,7 +6,74 @@ import * as core from "../../pkg/deno/mod.js";
 /** The version of the Rust core compiled into the wasm module. */
 export const coreVersion: string = core.version();
 
-/** `n` bytes from the platform's CSPRNG, through the core (used for key generation). */
-export function randomBytes(n: number): Uint8Array {
-  return core.randomBytes(n);
+/** Why a code was refused by the core, before any database lookup. */
+export type QrReason = "malformed" | "unknown_key" | "invalid_signature" | "expired" | "not_yet_valid";
+
+export type QrVerification =
+  | { ok: true; kind: "print" | "live"; kid: string; ticketId: string; iat: number }
+  | { ok: false; reason: QrReason };
+
+/** The master signing keys (`QR_SIGNING_KEYS`), parsed once per function instance. */
+export class QrKeys {
+  readonly #ring: core.QrKeyRing;
+
+  /** Throws a TypeError naming the problem (never the key) for a malformed secret. */
+  constructor(signingKeys: string) {
+    this.#ring = new core.QrKeyRing(signingKeys);
+  }
+
+  get activeKid(): string {
+    return this.#ring.activeKid;
+  }
+
+  signPrint(ticketId: string, eventId: string, iatSeconds: number): string {
+    return this.#ring.signPrint(ticketId, eventId, iatSeconds);
+  }
+
+  /** The per-ticket key a holder's phone signs live codes with. */
+  displayKey(ticketId: string, eventId: string): { kid: string; key: string } {
+    return this.#ring.displayKey(ticketId, eventId);
+  }
+
+  verify(code: string, eventId: string, nowSeconds: number): QrVerification {
+    return this.#ring.verify(code, eventId, nowSeconds);
+  }
+}
+
+/** A live code, as the holder's phone computes it every 30 s from its display key. */
+export function signLive(displayKey: string, kid: string, ticketId: string, eventId: string, iat: number): string {
+  return core.qrSignLive(displayKey, kid, ticketId, eventId, iat);
+}
+
+/** The issued-at of the live code current at `nowSeconds`. */
+export function liveIat(nowSeconds: number): number {
+  return core.qrLiveIat(nowSeconds);
+}
+
+/** The ticket id a code claims, unverified: only for explaining a refusal. */
+export function claimedTicket(code: string): string | null {
+  return core.qrClaimedTicket(code) ?? null;
+}
+
+export interface GcraDecision {
+  allowed: boolean;
+  tooLarge: boolean;
+  remaining: number;
+  retryAfterUs: number | null;
+  resetAfterUs: number;
+  /** The state to store when allowed; null when the stored state must not change. */
+  tatUs: number | null;
+}
+
+/** A validated GCRA quota: `count` per `periodUs`, up to `burst` at once. */
+export class Gcra {
+  readonly #quota: core.GcraQuota;
+
+  constructor(readonly count: number, readonly periodUs: number, readonly burst: number) {
+    this.#quota = new core.GcraQuota(count, periodUs, burst);
+  }
+
+  decide(tatUs: number | null, nowUs: number, cost = 1): GcraDecision {
+    return this.#quota.decide(tatUs ?? undefined, nowUs, cost);
+  }
 }

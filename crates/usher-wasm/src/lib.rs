@@ -5,24 +5,16 @@
 //! calls them, and maps their typed errors to JavaScript `TypeError`s. It holds no logic
 //! of its own beyond that translation.
 
+mod errors;
+mod qr;
+mod ratelimit;
+
 use wasm_bindgen::prelude::*;
 
 /// The version of the Usher core compiled into this module, so callers can log and check it.
 #[wasm_bindgen]
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
-}
-
-/// Fills a new byte array with `len` bytes from the platform's CSPRNG
-/// (`crypto.getRandomValues` in browsers and Deno), for key generation.
-#[wasm_bindgen(js_name = randomBytes)]
-pub fn random_bytes(len: usize) -> Result<Vec<u8>, JsError> {
-    if len == 0 || len > 1024 {
-        return Err(JsError::new("randomBytes: len must be between 1 and 1024"));
-    }
-    let mut buf = vec![0u8; len];
-    getrandom::getrandom(&mut buf).map_err(|e| JsError::new(&format!("randomBytes: {e}")))?;
-    Ok(buf)
 }
 
 #[cfg(test)]
@@ -42,17 +34,20 @@ mod tests {
 
     #[cfg(target_arch = "wasm32")]
     #[test]
-    fn random_bytes_fills_the_requested_length_with_fresh_bytes() {
-        let a = random_bytes(32).unwrap();
-        let b = random_bytes(32).unwrap();
-        assert_eq!(a.len(), 32);
-        assert_ne!(a, b, "two 32-byte draws collided");
+    fn generated_keys_are_fresh_and_form_a_valid_ring() {
+        let a = qr::qr_generate_key("k1").unwrap();
+        let b = qr::qr_generate_key("k2").unwrap();
+        assert!(a.starts_with("k1:") && b.starts_with("k2:"));
+        assert_ne!(a[3..], b[3..], "two generated keys collided");
+        assert!(qr::QrKeyRing::new(&format!("{a},{b}")).is_ok());
     }
 
     #[cfg(target_arch = "wasm32")]
     #[test]
-    fn random_bytes_rejects_empty_and_huge_requests() {
-        assert!(random_bytes(0).is_err());
-        assert!(random_bytes(1025).is_err());
+    fn bad_arguments_become_type_errors() {
+        assert!(qr::qr_generate_key("bad kid!").is_err());
+        assert!(qr::QrKeyRing::new("k1:short").is_err());
+        assert!(ratelimit::GcraQuota::new(0.0, 60e6, 1.0).is_err());
+        assert!(ratelimit::GcraQuota::new(5.0, 60e6, 1.5).is_err());
     }
 }
