@@ -5,12 +5,16 @@ export ROOT
 export PATH="$ROOT/tools/cli/node_modules/.bin:$HOME/.cargo/bin:/usr/lib/postgresql/15/bin:$PATH"
 export DENO_DIR="$ROOT/.cache/deno"
 export DENO_NO_UPDATE_CHECK=1
-LOCAL="$ROOT/.local"
+# All state of the local stack lives here; a second stack (say, a clean clone's CI run beside
+# a developer's) takes its own folder and ports.
+LOCAL=${USHER_LOCAL_DIR:-$ROOT/.local}
+export USHER_LOCAL_DIR="$LOCAL"
 
 # Ports follow `supabase start`'s defaults so URLs look familiar; each can be moved.
 export USHER_GATEWAY_PORT=${USHER_GATEWAY_PORT:-54321}
 export USHER_DB_PORT=${USHER_DB_PORT:-54322}
 export USHER_REDIS_PORT=${USHER_REDIS_PORT:-54379}
+export USHER_FUNCTIONS_PORT=${USHER_FUNCTIONS_PORT:-54400}
 
 step() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 fail() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }

@@ -17,7 +17,7 @@ function readEnvFile(path: string): Record<string, string> {
 }
 
 export const repoRoot = new URL("../../", import.meta.url).pathname;
-export const stackEnv = readEnvFile(`${repoRoot}.local/env`);
+export const stackEnv = readEnvFile(`${Deno.env.get("USHER_LOCAL_DIR") ?? `${repoRoot}.local`}/env`);
 export const functionsUrl = `${stackEnv.SUPABASE_URL}/functions/v1`;
 export const dbUrl = stackEnv.SUPABASE_DB_URL;
 export const jwtSecret = stackEnv.JWT_SECRET;

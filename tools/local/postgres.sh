@@ -13,13 +13,13 @@ pg_run() {
 prepare_pg_folder() {
   if [ -e "$PG" ]; then PG=$(readlink -f "$PG"); return 0; fi
   if [ "$(id -u)" = 0 ]; then
-    chmod o+x "$ROOT" "$LOCAL"
+    chmod o+x "$LOCAL"
     if ! runuser -u postgres -- test -x "$LOCAL"; then
       local alt
-      alt="/var/tmp/usher-pg-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
+      alt="/var/tmp/usher-pg-$(printf '%s' "$LOCAL" | sha256sum | cut -c1-12)"
       mkdir -p "$alt"
       ln -sfn "$alt" "$PG"
-      echo "note: $ROOT is private to root; PostgreSQL's data lives in $alt (linked from .local/pg)"
+      echo "note: $LOCAL is private to root; PostgreSQL's data lives in $alt (linked from .local/pg)"
     fi
   fi
   PG=$(readlink -f "$PG")
@@ -29,7 +29,7 @@ prepare_pg_folder() {
 }
 
 start_postgres() {
-  step "postgres 15 on 127.0.0.1:$USHER_DB_PORT (data in .local/pg)"
+  step "postgres 15 on 127.0.0.1:$USHER_DB_PORT (data in $PG)"
   prepare_pg_folder
   if [ ! -f "$PG/data/PG_VERSION" ]; then
     pg_run sh -c "echo postgres > '$PG/pwfile'"
