@@ -4,8 +4,9 @@ PG="$LOCAL/pg"
 export DB_URL="postgresql://postgres:postgres@127.0.0.1:$USHER_DB_PORT/postgres"
 
 # PostgreSQL refuses to run as root; as root we run it as the `postgres` user.
+# It runs from / so that a working folder private to root does not trouble it.
 pg_run() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 # The server's user must reach the data folder. A clone inside a private folder (mktemp -d
