@@ -40,3 +40,7 @@ export function fn(name: string, init: RequestInit = {}, token?: string): Promis
   if (token) headers.set("authorization", `Bearer ${token}`);
   return fetch(`${functionsUrl}/${name}`, { ...init, headers });
 }
+
+/** The local stack's QR signing keys, as the functions get them from tools/local/secrets.env. */
+export const qrSigningKeys = Deno.readTextFileSync(`${repoRoot}tools/local/secrets.env`)
+  .split("\n").find((l) => l.startsWith("QR_SIGNING_KEYS="))!.slice("QR_SIGNING_KEYS=".length);

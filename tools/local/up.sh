@@ -26,6 +26,10 @@ supabase db push --db-url "$DB_URL?sslmode=disable" --include-seed --yes --workd
 psql "$DB_URL" -tA -c "select count(*) from supabase_migrations.schema_migrations" >/dev/null \
   || fail "supabase db push did not apply the migrations"
 
+step "signed print codes for tickets that have none"
+( set -a; source tools/local/secrets.env; set +a
+  SUPABASE_DB_URL=$DB_URL deno run --allow-all tools/backfill-print-codes.ts )
+
 source tools/local/keys.sh
 write_env
 

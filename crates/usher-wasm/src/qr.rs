@@ -2,7 +2,7 @@
 //! functions only); `qrSignLive` needs only a display key (the holder's phone).
 
 use serde::Serialize;
-use usher_qr::{DisplayKey, EventId, KeyId, KeyRing, Policy, TicketId};
+use usher_qr::{DisplayKey, EventId, Kind, KeyId, KeyRing, Policy, TicketId};
 use wasm_bindgen::prelude::*;
 
 use crate::errors::{to_i64, type_error};
@@ -65,7 +65,10 @@ impl QrKeyRing {
         let out = match usher_qr::verify(&self.0, code, &event(event_id)?, to_i64("now", now)?, Policy::DEFAULT) {
             Ok(v) => VerificationJs::Ok {
                 ok: true,
-                kind: v.kind.as_str(),
+                kind: match v.kind {
+                    Kind::Print => "print",
+                    Kind::Live => "live",
+                },
                 kid: v.kid.as_str().to_string(),
                 ticket_id: v.ticket.to_string(),
                 iat: v.iat,

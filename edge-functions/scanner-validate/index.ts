@@ -1,0 +1,17 @@
+import { Authenticator } from "../_shared/auth.ts";
+import { intEnv, requireEnv } from "../_shared/config.ts";
+import { connect } from "../_shared/db.ts";
+import { serve } from "../_shared/http.ts";
+import { QrKeys } from "../_shared/wasm.ts";
+import { handleScan } from "./handler.ts";
+
+const env = requireEnv(["SUPABASE_DB_URL", "JWT_SECRET", "QR_SIGNING_KEYS"]);
+
+export default {
+  fetch: serve("scanner-validate", handleScan, {
+    sql: connect(env.SUPABASE_DB_URL, intEnv("SCANNER_DB_POOL", 10)),
+    auth: new Authenticator(env.JWT_SECRET),
+    keys: new QrKeys(env.QR_SIGNING_KEYS),
+    now: () => Math.floor(Date.now() / 1000),
+  }),
+};

@@ -1,0 +1,34 @@
+// The shape of a scan request, checked field by field so a bad one gets a 400 that names
+// the field.
+import { HttpError } from "../_shared/http.ts";
+
+export interface ScanRequest {
+  code: string;
+  eventId: string;
+  deviceId: string;
+}
+
+/** Bodies larger than this are refused before parsing; a scan is under 300 bytes. */
+export const maxScanBodyBytes = 2048;
+/** Longer than any code format, so the core, not this check, judges what is inside. */
+const maxCodeLength = 512;
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const devicePattern = /^[A-Za-z0-9._:-]{1,64}$/;
+
+function invalid(message: string): HttpError {
+  return new HttpError(400, "invalid_request", message);
+}
+
+export function parseScanRequest(body: Record<string, unknown>): ScanRequest {
+  const { code, event_id, device_id } = body;
+  if (typeof code !== "string" || code.length === 0 || code.length > maxCodeLength) {
+    throw invalid(`code must be a string of 1 to ${maxCodeLength} characters`);
+  }
+  if (typeof event_id !== "string" || !uuidPattern.test(event_id)) {
+    throw invalid("event_id must be a UUID");
+  }
+  if (typeof device_id !== "string" || !devicePattern.test(device_id)) {
+    throw invalid("device_id must be 1 to 64 characters of letters, digits, '.', '_', ':' or '-'");
+  }
+  return { code, eventId: event_id.toLowerCase(), deviceId: device_id };
+}
