@@ -10,12 +10,26 @@ export const coreVersion: string = core.version();
 export type QrReason = "malformed" | "unknown_key" | "invalid_signature" | "expired" | "not_yet_valid";
 
 export type QrVerification =
-  | { ok: true; kind: "print" | "live"; kid: string; ticketId: string; iat: number }
+  | { ok: true; kind: "print" | "live"; ticketId: string }
   | { ok: false; reason: QrReason };
+
+const reasons = core.qrReasons() as QrReason[];
+const hex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+function uuid(b: Uint8Array): string {
+  const h = (from: number, to: number) => {
+    let s = "";
+    for (let i = from; i < to; i++) s += hex[b[i]];
+    return s;
+  };
+  return `${h(0, 4)}-${h(4, 6)}-${h(6, 8)}-${h(8, 10)}-${h(10, 16)}`;
+}
 
 /** The master signing keys (`QR_SIGNING_KEYS`), parsed once per function instance. */
 export class QrKeys {
   readonly #ring: core.QrKeyRing;
+  // Reused for every verification: the core writes the accepted ticket's id here.
+  readonly #ticket = new Uint8Array(16);
 
   /** Throws a TypeError naming the problem (never the key) for a malformed secret. */
   constructor(signingKeys: string) {
@@ -36,7 +50,9 @@ export class QrKeys {
   }
 
   verify(code: string, eventId: string, nowSeconds: number): QrVerification {
-    return this.#ring.verify(code, eventId, nowSeconds);
+    const status = this.#ring.verify(code, eventId, nowSeconds, this.#ticket);
+    if (status > 1) return { ok: false, reason: reasons[status - 2] };
+    return { ok: true, kind: status === 0 ? "print" : "live", ticketId: uuid(this.#ticket) };
   }
 }
 

@@ -79,7 +79,9 @@ Deno.test("scanner results", async (t) => {
 
   await t.step("forged, tampered and malformed codes are refused", async () => {
     const { code } = await createTicket(sql, keys, f, T0);
-    const tampered = code.slice(0, -1) + (code.endsWith("A") ? "B" : "A");
+    // A middle character of the MAC: every bit of it counts, so the text stays canonical.
+    const i = code.length - 5;
+    const tampered = code.slice(0, i) + (code[i] === "A" ? "B" : "A") + code.slice(i + 1);
     assert.equal((await scan(f, tampered)).result, "invalid_signature");
     // The right key id with the wrong key: what an attacker who guesses the format can make.
     const forged = new QrKeys(keyForged).signPrint(crypto.randomUUID(), f.eventId, T0);

@@ -41,9 +41,7 @@ Deno.test("the owner gets a display key whose live codes verify for their ticket
     assert.equal(body.step_seconds, 30);
     const now = Math.floor(Date.now() / 1000);
     const live = signLive(body.key, body.kid, ticketId, f.eventId, liveIat(now));
-    assert.deepEqual(keys.verify(live, f.eventId, now), {
-      ok: true, kind: "live", kid: body.kid, ticketId, iat: liveIat(now),
-    });
+    assert.deepEqual(keys.verify(live, f.eventId, now), { ok: true, kind: "live", ticketId });
     // The same display key cannot vouch for a different ticket.
     const other = signLive(body.key, body.kid, crypto.randomUUID(), f.eventId, liveIat(now));
     assert.deepEqual(keys.verify(other, f.eventId, now), { ok: false, reason: "invalid_signature" });

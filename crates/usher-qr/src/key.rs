@@ -6,6 +6,7 @@
 use core::fmt;
 use core::str::FromStr;
 
+use crate::mac::HmacSha256;
 use zeroize::Zeroizing;
 
 use crate::b64;
@@ -186,6 +187,10 @@ fn decode_secret(text: &str, min: usize, max: usize) -> Result<Zeroizing<Vec<u8>
 #[derive(Clone)]
 pub struct Key {
     bytes: Zeroizing<Vec<u8>>,
+    /// HMAC keyed once with `bytes`. It holds the SHA-256 states after the inner and
+    /// outer key blocks: as secret as the key, though RustCrypto's `hmac` does not
+    /// zeroize it on drop.
+    keyed: HmacSha256,
 }
 
 impl Key {
@@ -197,18 +202,27 @@ impl Key {
     /// Copies key bytes into a new key.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
         check_len(bytes.len(), Self::MIN_LEN, Self::MAX_LEN)?;
-        Ok(Self {
-            bytes: Zeroizing::new(bytes.to_vec()),
-        })
+        Ok(Self::keyed_from(Zeroizing::new(bytes.to_vec())))
     }
 
     /// Decodes a key from unpadded base64url text.
     pub fn from_base64url(text: &str) -> Result<Self, KeyError> {
-        decode_secret(text, Self::MIN_LEN, Self::MAX_LEN).map(|bytes| Self { bytes })
+        decode_secret(text, Self::MIN_LEN, Self::MAX_LEN).map(Self::keyed_from)
     }
 
+    fn keyed_from(bytes: Zeroizing<Vec<u8>>) -> Self {
+        let keyed = crate::mac::keyed(&bytes);
+        Self { bytes, keyed }
+    }
+
+    #[cfg(test)]
     pub(crate) fn expose(&self) -> &[u8] {
         &self.bytes
+    }
+
+    /// HMAC-SHA256 keyed with this key, ready to clone for each MAC.
+    pub(crate) fn hmac(&self) -> &HmacSha256 {
+        &self.keyed
     }
 }
 

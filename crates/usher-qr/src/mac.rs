@@ -11,7 +11,7 @@ use crate::ids::{EventId, TicketId};
 use crate::key::KeyId;
 use crate::MAC_LEN;
 
-type HmacSha256 = Hmac<Sha256>;
+pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// SHA-256 block size: keys up to this length are zero-padded, longer keys
 /// are hashed first (RFC 2104 section 2).
@@ -30,7 +30,7 @@ pub(crate) const DISPLAY_DOMAIN: &[u8] = b"usher-qr-display\0v1";
 /// The key is laid into a zeroizing block-sized buffer exactly as RFC 2104
 /// prescribes, which lets us use the infallible fixed-size constructor
 /// instead of the fallible slice one and so keep this path free of panics.
-fn keyed(key: &[u8]) -> HmacSha256 {
+pub(crate) fn keyed(key: &[u8]) -> HmacSha256 {
     let mut block = Zeroizing::new([0u8; BLOCK_LEN]);
     if key.len() > BLOCK_LEN {
         // Only keys longer than 64 bytes take this path, and `Key` caps its
@@ -44,9 +44,16 @@ fn keyed(key: &[u8]) -> HmacSha256 {
     <HmacSha256 as Mac>::new(block)
 }
 
-/// HMAC-SHA256 of the concatenation of `parts` under `key`.
+/// HMAC-SHA256 of the concatenation of `parts` under `key` (the RFC 4231 tests' path).
+#[cfg(test)]
 pub(crate) fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    let mut mac = keyed(key);
+    hmac_sha256_keyed(&keyed(key), parts)
+}
+
+/// HMAC-SHA256 of `parts` from an already keyed instance. Keying costs two SHA-256
+/// blocks, a third of a code verification, so master keys are keyed once (see `Key`).
+pub(crate) fn hmac_sha256_keyed(keyed: &HmacSha256, parts: &[&[u8]]) -> [u8; 32] {
+    let mut mac = keyed.clone();
     for part in parts {
         mac.update(part);
     }
@@ -54,8 +61,8 @@ pub(crate) fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
 }
 
 /// HMAC-SHA256 truncated to its leftmost 128 bits.
-pub(crate) fn hmac_sha256_128(key: &[u8], parts: &[&[u8]]) -> [u8; MAC_LEN] {
-    let full = hmac_sha256(key, parts);
+pub(crate) fn hmac_sha256_128(key: &HmacSha256, parts: &[&[u8]]) -> [u8; MAC_LEN] {
+    let full = hmac_sha256_keyed(key, parts);
     let mut out = [0u8; MAC_LEN];
     out.copy_from_slice(&full[..MAC_LEN]);
     out
@@ -66,7 +73,7 @@ pub(crate) fn hmac_sha256_128(key: &[u8], parts: &[&[u8]]) -> [u8; MAC_LEN] {
 /// Both sides are fixed 16-byte arrays, so the comparison is always between
 /// equal-length slices and its running time does not depend on where the
 /// first differing byte is.
-pub(crate) fn hmac_sha256_128_matches(key: &[u8], parts: &[&[u8]], tag: &[u8; MAC_LEN]) -> bool {
+pub(crate) fn hmac_sha256_128_matches(key: &HmacSha256, parts: &[&[u8]], tag: &[u8; MAC_LEN]) -> bool {
     let expected = hmac_sha256_128(key, parts);
     bool::from(expected.ct_eq(tag))
 }
@@ -106,24 +113,24 @@ impl CodeFields<'_> {
         ])
     }
 
-    /// The 128-bit MAC under `key`.
-    pub(crate) fn mac(&self, key: &[u8]) -> [u8; MAC_LEN] {
+    /// The 128-bit MAC under the keyed `key`.
+    pub(crate) fn mac(&self, key: &HmacSha256) -> [u8; MAC_LEN] {
         self.with_input(|parts| hmac_sha256_128(key, parts))
     }
 
     /// Whether `tag` is the 128-bit MAC under `key`, compared in constant time.
-    pub(crate) fn mac_matches(&self, key: &[u8], tag: &[u8; MAC_LEN]) -> bool {
+    pub(crate) fn mac_matches(&self, key: &HmacSha256, tag: &[u8; MAC_LEN]) -> bool {
         self.with_input(|parts| hmac_sha256_128_matches(key, parts, tag))
     }
 }
 
 /// Derives the display key bytes of one ticket of one event from a master key.
 pub(crate) fn derive_display_key(
-    master: &[u8],
+    master: &HmacSha256,
     ticket: &TicketId,
     event: &EventId,
 ) -> Zeroizing<[u8; 32]> {
-    Zeroizing::new(hmac_sha256(
+    Zeroizing::new(hmac_sha256_keyed(
         master,
         &[DISPLAY_DOMAIN, ticket.as_bytes(), event.as_bytes()],
     ))
@@ -222,15 +229,15 @@ than block-size data. The key needs to be hashed before being used by the HMAC a
         let key = vec![0x0c; 20];
         let data = b"Test With Truncation";
         let expected = unhex("a3b6167473100ee06e0c796c2955552b");
-        assert_eq!(hmac_sha256_128(&key, &[data]).to_vec(), expected);
+        assert_eq!(hmac_sha256_128(&keyed(&key), &[data]).to_vec(), expected);
 
         let mut tag = [0u8; MAC_LEN];
         tag.copy_from_slice(&expected);
-        assert!(hmac_sha256_128_matches(&key, &[data], &tag));
+        assert!(hmac_sha256_128_matches(&keyed(&key), &[data], &tag));
         for i in 0..MAC_LEN {
             let mut bad = tag;
             bad[i] ^= 0x01;
-            assert!(!hmac_sha256_128_matches(&key, &[data], &bad), "byte {i}");
+            assert!(!hmac_sha256_128_matches(&keyed(&key), &[data], &bad), "byte {i}");
         }
     }
 

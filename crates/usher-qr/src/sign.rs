@@ -5,7 +5,7 @@ use core::fmt;
 use crate::format::{iat_in_range, Kind, ParsedCode};
 use crate::ids::{EventId, TicketId};
 use crate::key::{DisplayKey, KeyId};
-use crate::mac::{derive_display_key, CodeFields};
+use crate::mac::{derive_display_key, keyed, CodeFields, HmacSha256};
 use crate::ring::KeyRing;
 use crate::{LIVE_STEP_SECS, MAX_IAT};
 
@@ -28,7 +28,7 @@ impl fmt::Display for SignError {
 impl std::error::Error for SignError {}
 
 fn sign(
-    key: &[u8],
+    key: &HmacSha256,
     kind: Kind,
     kid: &KeyId,
     ticket: &TicketId,
@@ -67,7 +67,7 @@ pub fn sign_print(
     iat: i64,
 ) -> Result<String, SignError> {
     let (kid, key) = ring.active();
-    sign(key.expose(), Kind::Print, kid, ticket, event, iat)
+    sign(key.hmac(), Kind::Print, kid, ticket, event, iat)
 }
 
 /// Derives the display key of one ticket from the ring's active key, and
@@ -77,7 +77,7 @@ pub fn sign_print(
 /// channel; the phone then signs live codes offline with [`sign_live`].
 pub fn live_display_key(ring: &KeyRing, ticket: &TicketId, event: &EventId) -> (KeyId, DisplayKey) {
     let (kid, key) = ring.active();
-    let bytes = derive_display_key(key.expose(), ticket, event);
+    let bytes = derive_display_key(key.hmac(), ticket, event);
     (*kid, DisplayKey::from_zeroizing(bytes))
 }
 
@@ -94,7 +94,7 @@ pub fn sign_live(
     event: &EventId,
     iat: i64,
 ) -> Result<String, SignError> {
-    sign(display_key.expose(), Kind::Live, kid, ticket, event, iat)
+    sign(&keyed(display_key.expose()), Kind::Live, kid, ticket, event, iat)
 }
 
 /// The `iat` of the live code to show at `now`: `now` rounded down to a

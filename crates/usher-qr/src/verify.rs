@@ -3,7 +3,7 @@
 use crate::format::{parse, Kind};
 use crate::ids::{EventId, TicketId};
 use crate::key::KeyId;
-use crate::mac::{derive_display_key, CodeFields};
+use crate::mac::{derive_display_key, keyed, CodeFields};
 use crate::reason::Reason;
 use crate::ring::KeyRing;
 use crate::{LIVE_MAX_AGE_SECS, MAX_FUTURE_SKEW_SECS};
@@ -84,10 +84,10 @@ pub fn verify(
         iat: parsed.iat.unsigned_abs(),
     };
     let authentic = match parsed.kind {
-        Kind::Print => fields.mac_matches(master.expose(), &parsed.mac),
+        Kind::Print => fields.mac_matches(master.hmac(), &parsed.mac),
         Kind::Live => {
-            let display_key = derive_display_key(master.expose(), &parsed.ticket, event);
-            fields.mac_matches(&*display_key, &parsed.mac)
+            let display_key = derive_display_key(master.hmac(), &parsed.ticket, event);
+            fields.mac_matches(&keyed(&*display_key), &parsed.mac)
         }
     };
     if !authentic {

@@ -1,8 +1,7 @@
 //! Ticket QR codes for JavaScript. `QrKeyRing` holds the parsed master keys (edge
 //! functions only); `qrSignLive` needs only a display key (the holder's phone).
 
-use serde::Serialize;
-use usher_qr::{DisplayKey, EventId, Kind, KeyId, KeyRing, Policy, TicketId};
+use usher_qr::{DisplayKey, EventId, Kind, KeyId, KeyRing, Policy, Reason, TicketId};
 use wasm_bindgen::prelude::*;
 
 use crate::errors::{to_i64, type_error};
@@ -13,15 +12,6 @@ fn ticket(id: &str) -> Result<TicketId, JsValue> {
 
 fn event(id: &str) -> Result<EventId, JsValue> {
     id.parse().map_err(|_| type_error("eventId must be a UUID"))
-}
-
-/// The outcome of a verification: `{ok: true, kind, kid, ticketId, iat}` or
-/// `{ok: false, reason}` with one of the reasons in `docs/qr-format.md`.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum VerificationJs {
-    Ok { ok: bool, kind: &'static str, kid: String, #[serde(rename = "ticketId")] ticket_id: String, iat: i64 },
-    Err { ok: bool, reason: &'static str },
 }
 
 /// The master signing keys from `QR_SIGNING_KEYS`, parsed once. Never exposed to JS.
@@ -59,24 +49,34 @@ impl QrKeyRing {
         Ok(obj.into())
     }
 
-    /// Verifies a scanned code for `eventId` at `now` (unix seconds). Never throws for
-    /// any `code`: a bad one yields `{ok: false, reason}`.
-    pub fn verify(&self, code: &str, event_id: &str, now: f64) -> Result<JsValue, JsValue> {
-        let out = match usher_qr::verify(&self.0, code, &event(event_id)?, to_i64("now", now)?, Policy::DEFAULT) {
-            Ok(v) => VerificationJs::Ok {
-                ok: true,
-                kind: match v.kind {
-                    Kind::Print => "print",
-                    Kind::Live => "live",
-                },
-                kid: v.kid.as_str().to_string(),
-                ticket_id: v.ticket.to_string(),
-                iat: v.iat,
-            },
-            Err(reason) => VerificationJs::Err { ok: false, reason: reason.as_str() },
-        };
-        serde_wasm_bindgen::to_value(&out).map_err(|e| type_error(e))
+    /// Verifies a scanned code for `eventId` at `now` (unix seconds). Answers 0 for an
+    /// accepted print code and 1 for an accepted live code, with the ticket's 16 bytes
+    /// written to `ticketOut`; otherwise the index of the reason in `QR_REASONS`. Numbers
+    /// and bytes keep the wasm boundary cheap on the scanner's hot path (a returned string
+    /// costs as much as the HMAC); `edge-functions/_shared/wasm.ts` turns them into an
+    /// object. Never throws for any `code`.
+    pub fn verify(&self, code: &str, event_id: &str, now: f64, ticket_out: &mut [u8]) -> Result<u32, JsValue> {
+        if ticket_out.len() != 16 {
+            return Err(type_error("ticketOut must be a 16-byte Uint8Array"));
+        }
+        let verdict = usher_qr::verify(&self.0, code, &event(event_id)?, to_i64("now", now)?, Policy::DEFAULT);
+        Ok(match verdict {
+            Ok(v) => {
+                ticket_out.copy_from_slice(v.ticket.as_bytes());
+                match v.kind {
+                    Kind::Print => 0,
+                    Kind::Live => 1,
+                }
+            }
+            Err(reason) => 2 + Reason::ALL.iter().position(|r| *r == reason).unwrap_or(0) as u32,
+        })
     }
+}
+
+/// The reasons a code is refused, in the order `QrKeyRing.verify` numbers them from 2.
+#[wasm_bindgen(js_name = qrReasons)]
+pub fn qr_reasons() -> Vec<String> {
+    Reason::ALL.iter().map(|r| r.as_str().to_string()).collect()
 }
 
 /// A live code signed with a display key, as the holder's phone makes one every

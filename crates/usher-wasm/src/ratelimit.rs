@@ -62,6 +62,6 @@ impl GcraQuota {
             reset_after_us: d.reset_after_us(),
             tat_us: d.new_state(),
         };
-        serde_wasm_bindgen::to_value(&out).map_err(|e| type_error(e))
+        serde_wasm_bindgen::to_value(&out).map_err(type_error)
     }
 }
