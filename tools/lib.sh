@@ -14,7 +14,6 @@ export USHER_LOCAL_DIR="$LOCAL"
 export USHER_GATEWAY_PORT=${USHER_GATEWAY_PORT:-54321}
 export USHER_DB_PORT=${USHER_DB_PORT:-54322}
 export USHER_REDIS_PORT=${USHER_REDIS_PORT:-54379}
-export USHER_FUNCTIONS_PORT=${USHER_FUNCTIONS_PORT:-54400}
 
 step() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 fail() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }

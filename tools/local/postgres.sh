@@ -44,8 +44,6 @@ unix_socket_directories = '$PG/run'
 shared_preload_libraries = 'pg_cron'
 cron.database_name = 'postgres'
 max_connections = 300
-# A development database: a crash may lose the last few commits, never corrupts.
-synchronous_commit = off
 CONF
   fi
   if pg_run pg_ctl -D "$PG/data" status >/dev/null 2>&1; then
