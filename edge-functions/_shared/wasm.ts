@@ -93,3 +93,8 @@ export class Gcra {
     return this.#quota.decide(tatUs ?? undefined, nowUs, cost);
   }
 }
+
+/** A new `kid:base64url` entry for QR_SIGNING_KEYS, from 32 bytes of the CSPRNG. */
+export function generateQrKey(kid: string): string {
+  return core.qrGenerateKey(kid);
+}
