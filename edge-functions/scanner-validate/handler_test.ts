@@ -171,6 +171,12 @@ Deno.test("bad requests get a 400 naming the field, strangers a 403", async () =
       return true;
     });
   }
+  const oversized = { code: "ABCD1234", event_id: f.eventId, device_id: "d", padding: "x".repeat(4096) };
+  await assert.rejects(scan(f, "", { body: oversized }), (e: { status: number; code: string }) => {
+    assert.equal(e.status, 400);
+    assert.equal(e.code, "body_too_large");
+    return true;
+  });
   await assert.rejects(scan(f, "ABCD1234", { as: f.holderId }), (e: { status: number }) => e.status === 403);
 });
 
