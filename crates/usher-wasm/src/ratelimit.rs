@@ -62,6 +62,7 @@ impl GcraQuota {
             reset_after_us: d.reset_after_us(),
             tat_us: d.new_state(),
         };
-        serde_wasm_bindgen::to_value(&out).map_err(type_error)
+        // JSON-compatible output writes `None` as `null`, as the TypeScript type says.
+        out.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(type_error)
     }
 }

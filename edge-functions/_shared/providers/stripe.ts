@@ -1,0 +1,77 @@
+// The Stripe adapter: the one call Usher makes, creating a Checkout Session, over fetch
+// with a configurable base URL so tests reach a local fake. The request is form-encoded
+// with bracketed keys, as Stripe's API (and its official client) sends it.
+
+export interface CheckoutSessionInput {
+  orderId: string;
+  eventName: string;
+  unitAmountCents: number;
+  currency: string;
+  quantity: number;
+  successUrl: string;
+  cancelUrl: string;
+}
+
+export interface CheckoutSession {
+  id: string;
+  url: string;
+}
+
+/** Stripe answered with an error status, or not at all; the message is safe to log. */
+export class ProviderError extends Error {
+  override name = "ProviderError";
+  constructor(readonly provider: string, readonly status: number | null, message: string) {
+    super(message);
+  }
+}
+
+export class StripeClient {
+  constructor(
+    readonly apiBase: string,
+    readonly secretKey: string,
+    readonly timeoutMs = 10_000,
+  ) {}
+
+  /**
+   * Creates a Checkout Session. The order id is the Idempotency-Key, so a retry of the
+   * same checkout (after a timeout, say) gets the same session back instead of a second.
+   */
+  async createCheckoutSession(input: CheckoutSessionInput): Promise<CheckoutSession> {
+    const form = new URLSearchParams({
+      mode: "payment",
+      success_url: input.successUrl,
+      cancel_url: input.cancelUrl,
+      client_reference_id: input.orderId,
+      "metadata[order_id]": input.orderId,
+      "line_items[0][quantity]": String(input.quantity),
+      "line_items[0][price_data][currency]": input.currency,
+      "line_items[0][price_data][unit_amount]": String(input.unitAmountCents),
+      "line_items[0][price_data][product_data][name]": input.eventName,
+    });
+    let res: Response;
+    try {
+      res = await fetch(`${this.apiBase}/v1/checkout/sessions`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${this.secretKey}`,
+          "content-type": "application/x-www-form-urlencoded",
+          "idempotency-key": `checkout-${input.orderId}`,
+        },
+        body: form,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (e) {
+      throw new ProviderError("stripe", null, `Stripe unreachable: ${e instanceof Error ? e.name : "error"}`);
+    }
+    const body = await res.json().catch(() => null);
+    if (!res.ok) {
+      // Stripe's error messages describe the request, never the key; keep them short.
+      const detail = typeof body?.error?.message === "string" ? body.error.message.slice(0, 200) : "no detail";
+      throw new ProviderError("stripe", res.status, `Stripe answered ${res.status}: ${detail}`);
+    }
+    if (typeof body?.id !== "string" || typeof body?.url !== "string") {
+      throw new ProviderError("stripe", res.status, "Stripe answered without a session id and url");
+    }
+    return { id: body.id, url: body.url };
+  }
+}

@@ -1,0 +1,42 @@
+// The limits in use, their defaults and the environment variables that change them. The
+// fail modes are argued in docs/rate-limiting.md; in short: checkout fails open (a lost
+// sale costs more than a few minutes without a per-user cap, and Stripe screens card
+// testing itself), push fails closed (a notification flood is the harm the limit exists
+// to stop, and a 503 tells the calling service to retry later).
+import { intEnv } from "../config.ts";
+import { type NamedLimit, perHour, perMinute } from "./limits.ts";
+
+type Env = (name: string) => string | undefined;
+const denoEnv: Env = (n) => Deno.env.get(n);
+
+export interface CheckoutLimits {
+  user: NamedLimit;
+  ip: NamedLimit;
+}
+
+export function checkoutLimits(env: Env = denoEnv): CheckoutLimits {
+  return {
+    user: {
+      name: "checkout-user",
+      quota: perMinute(intEnv("CHECKOUT_USER_LIMIT_PER_MINUTE", 5, env)),
+      failMode: "open",
+    },
+    ip: { name: "checkout-ip", quota: perMinute(intEnv("CHECKOUT_IP_LIMIT_PER_MINUTE", 20, env)), failMode: "open" },
+  };
+}
+
+export interface PushLimits {
+  user: NamedLimit;
+  global: NamedLimit;
+}
+
+export function pushLimits(env: Env = denoEnv): PushLimits {
+  return {
+    user: { name: "push-user", quota: perHour(intEnv("PUSH_USER_LIMIT_PER_HOUR", 10, env)), failMode: "closed" },
+    global: {
+      name: "push-global",
+      quota: perMinute(intEnv("PUSH_GLOBAL_LIMIT_PER_MINUTE", 600, env)),
+      failMode: "closed",
+    },
+  };
+}

@@ -1,0 +1,173 @@
+// The Postgres store: every decision is made and stored by a SQL function in one statement
+// (supabase/migrations/20261127000300_rate_limits.sql): rate_limit_take for one take,
+// rate_limit_take_many for the takes of concurrent requests sent together, and
+// rate_limit_take_all for one take over several keys, all or nothing.
+import postgres from "npm:postgres@3.4.9";
+import type { Sql } from "../db.ts";
+import {
+  checkQuota,
+  type Decision,
+  describeError,
+  type Quota,
+  type RateLimitStore,
+  StoreUnavailable,
+  type Take,
+} from "./store.ts";
+import { withTimeout } from "./timeout.ts";
+
+type Row = {
+  allowed: boolean;
+  too_large: boolean;
+  remaining: number;
+  retry_after_us: string | null;
+  reset_after_us: string;
+  tat_us: string | null;
+};
+
+type Pending = {
+  key: string;
+  quota: Quota;
+  cost: number;
+  nowUs: number | undefined;
+  resolve: (d: Decision) => void;
+  reject: (e: unknown) => void;
+};
+
+/**
+ * The most takes sent in one call; more go in further calls at the same time. Small
+ * batches keep several calls in flight, so the store works on one while this side
+ * prepares the next; 16 measured best in tests/bench/ratelimit_postgres.ts.
+ */
+const maxBatch = 16;
+
+export class PostgresStore implements RateLimitStore {
+  readonly kind = "postgres";
+  #queue: Pending[] = [];
+
+  /** `timeoutMs` bounds each call, so a hung database counts as unreachable. */
+  constructor(readonly sql: Sql, readonly timeoutMs = 2000) {}
+
+  /**
+   * Takes from one key. Takes asked for in the same tick (concurrent requests in one
+   * function instance) travel together in one rate_limit_take_many call: one statement and
+   * one commit for all of them, each decided exactly as rate_limit_take alone would.
+   */
+  take(key: string, quota: Quota, cost = 1, nowUs?: number): Promise<Decision> {
+    checkQuota(quota);
+    int(cost);
+    if (nowUs !== undefined) int(nowUs);
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ key, quota, cost, nowUs, resolve, reject });
+      if (this.#queue.length === 1) queueMicrotask(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, maxBatch);
+      const sent = batch.length === 1 ? this.#takeOne(batch[0]).then((d) => [d]) : this.#takeMany(batch);
+      sent.then(
+        (decisions) => batch.forEach((p, i) => p.resolve(decisions[i])),
+        (e) => batch.forEach((p) => p.reject(e)),
+      );
+    }
+  }
+
+  async #takeOne(p: Pending): Promise<Decision> {
+    // The composite comes back as one text column: calling the function in the select list
+    // spares the server the function scan (and its tuplestore) of `select * from f()`.
+    const [row] = await this.#call(() =>
+      this.sql.unsafe<{ d: string }[]>(`select public.rate_limit_take(${text(p.key)}, ${int(p.quota.count)},
+        ${int(p.quota.periodUs)}, ${int(p.quota.burst)}, ${int(p.cost)}, ${time(p.nowUs)})::text as d`)
+    );
+    return fromRecord(row.d);
+  }
+
+  async #takeMany(batch: Pending[]): Promise<Decision[]> {
+    const list = (f: (p: Pending) => string) => `array[${batch.map(f).join(",")}]`;
+    const rows = await this.#call(() =>
+      this.sql.unsafe<Row[]>(`select * from public.rate_limit_take_many(${list((p) => text(p.key))}::text[],
+        ${list((p) => int(p.quota.count))}::integer[], ${list((p) => int(p.quota.periodUs))}::bigint[],
+        ${list((p) => int(p.quota.burst))}::integer[], ${list((p) => int(p.cost))}::bigint[],
+        ${list((p) => time(p.nowUs))}::bigint[])`)
+    );
+    return rows.map(decision);
+  }
+
+  async takeAll(takes: readonly Take[], cost = 1, nowUs?: number): Promise<Decision[]> {
+    takes.forEach((t) => checkQuota(t.quota));
+    if (takes.length === 1) return [await this.take(takes[0].key, takes[0].quota, cost, nowUs)];
+    const list = (f: (t: Take) => string) => `array[${takes.map(f).join(",")}]`;
+    const rows = await this.#call(() =>
+      this.sql.unsafe<Row[]>(`select * from public.rate_limit_take_all(${list((t) => text(t.key))}::text[],
+        ${list((t) => int(t.quota.count))}::integer[], ${list((t) => int(t.quota.periodUs))}::bigint[],
+        ${list((t) => int(t.quota.burst))}::integer[], ${int(cost)}, ${time(nowUs)})`)
+    );
+    return rows.map(decision);
+  }
+
+  close(): Promise<void> {
+    return this.sql.end();
+  }
+
+  async #call<T>(query: () => Promise<T>): Promise<T> {
+    try {
+      return await withTimeout(query(), this.timeoutMs, "postgres");
+    } catch (e) {
+      // An error from the server itself (a bad quota, say) is a bug to surface; anything
+      // else (refused, reset, timed out) means the store is out of reach.
+      if (e instanceof postgres.PostgresError) throw e;
+      throw new StoreUnavailable(`rate limit store (postgres) unreachable: ${describeError(e)}`);
+    }
+  }
+}
+
+// The calls above are sent as text with their values inlined, not as parameters: postgres.js
+// with `prepare: false` (which Supabase's transaction-mode pooler needs) describes every
+// parameterised statement in a round trip of its own before running it, and a limiter
+// sits in front of every request, so that round trip would double its latency. Only two
+// kinds of value are inlined, both unable to break out of their place in the statement:
+// integers checked to be safe integers, and keys written as hexadecimal digits.
+
+function time(nowUs: number | undefined): string {
+  return nowUs === undefined ? "null" : int(nowUs);
+}
+
+function int(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new TypeError(`rate limit arguments must be integers, got ${n}`);
+  return String(n);
+}
+
+const hexByte = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+function text(s: string): string {
+  const hex = Array.from(new TextEncoder().encode(s), (b) => hexByte[b]).join("");
+  return `convert_from(decode('${hex}', 'hex'), 'UTF8')`;
+}
+
+/**
+ * Parses a rate_limit_decision in Postgres's record text form, e.g. `(t,f,4,,12000000,1800000012000000)`:
+ * booleans as t/f, integers, and nothing at all for null; no field is ever quoted.
+ */
+function fromRecord(text: string): Decision {
+  const [allowed, tooLarge, remaining, retry, reset, tat] = text.slice(1, -1).split(",");
+  return {
+    allowed: allowed === "t",
+    tooLarge: tooLarge === "t",
+    remaining: Number(remaining),
+    retryAfterUs: retry === "" ? null : Number(retry),
+    resetAfterUs: Number(reset),
+    tatUs: tat === "" ? null : Number(tat),
+  };
+}
+
+function decision(r: Row): Decision {
+  return {
+    allowed: r.allowed,
+    tooLarge: r.too_large,
+    remaining: r.remaining,
+    retryAfterUs: r.retry_after_us === null ? null : Number(r.retry_after_us),
+    resetAfterUs: Number(r.reset_after_us),
+    tatUs: r.tat_us === null ? null : Number(r.tat_us),
+  };
+}

@@ -1,0 +1,66 @@
+// The limiter's interface, shared by the Postgres and Redis stores: both run the GCRA of
+// crates/usher-ratelimit on the server side of one round trip, so callers never read,
+// modify and write a key's state themselves.
+
+/** `count` requests per `periodUs` microseconds, at most `burst` at once. */
+export interface Quota {
+  count: number;
+  periodUs: number;
+  burst: number;
+}
+
+/** One key's decision, field for field the crate's `Decision` (and the wasm `Gcra`'s). */
+export interface Decision {
+  allowed: boolean;
+  /** The cost exceeds the burst: waiting will never help. */
+  tooLarge: boolean;
+  remaining: number;
+  /** Microseconds until the same request would be admitted; null unless refused for now. */
+  retryAfterUs: number | null;
+  /** Microseconds until the key is back to its full burst. */
+  resetAfterUs: number;
+  /** The key's new state when the take was stored; null when nothing changed. */
+  tatUs: number | null;
+}
+
+export interface Take {
+  key: string;
+  quota: Quota;
+}
+
+export interface RateLimitStore {
+  /** Which backend this is, for logs and benchmarks. */
+  readonly kind: "postgres" | "redis";
+  /**
+   * Takes `cost` units from every key, all or nothing: the keys' states change only when
+   * every key admits the request. Returns one decision per key, in order. `nowUs` is for
+   * tests and replays; without it the store's own clock decides.
+   * Throws `StoreUnavailable` when the store cannot be reached.
+   */
+  takeAll(takes: readonly Take[], cost?: number, nowUs?: number): Promise<Decision[]>;
+  /** `takeAll` for one key. */
+  take(key: string, quota: Quota, cost?: number, nowUs?: number): Promise<Decision>;
+  close(): Promise<void>;
+}
+
+/** The store could not be asked; the caller's fail-open or fail-closed rule applies. */
+export class StoreUnavailable extends Error {
+  override name = "StoreUnavailable";
+}
+
+/** A quota's emission interval, checked the way the crate's `Quota` constructor does. */
+export function checkQuota(q: Quota): void {
+  const ok = Number.isSafeInteger(q.count) && q.count >= 1 && Number.isSafeInteger(q.periodUs) &&
+    Number.isSafeInteger(q.burst) && q.burst >= 1 && Math.floor(q.periodUs / q.count) >= 1 &&
+    Number.isSafeInteger(Math.floor(q.periodUs / q.count) * q.burst);
+  if (!ok) throw new TypeError(`invalid rate limit quota ${JSON.stringify(q)}`);
+}
+
+/** An error's kind and code for a log line, never its text, which may quote a connection string. */
+export function describeError(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    return typeof code === "string" ? `${e.name} ${code}` : e.name;
+  }
+  return typeof e;
+}

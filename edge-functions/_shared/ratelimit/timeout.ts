@@ -1,0 +1,14 @@
+// A bound on how long a limiter call may take: a store that hangs is treated like one that
+// refuses connections, so the limit's fail-open or fail-closed rule applies quickly.
+
+class TimeoutError extends Error {
+  override name = "TimeoutError";
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
