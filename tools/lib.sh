@@ -14,6 +14,8 @@ export USHER_LOCAL_DIR="$LOCAL"
 export USHER_GATEWAY_PORT=${USHER_GATEWAY_PORT:-54321}
 export USHER_DB_PORT=${USHER_DB_PORT:-54322}
 export USHER_REDIS_PORT=${USHER_REDIS_PORT:-54379}
+export USHER_FAKE_STRIPE_PORT=${USHER_FAKE_STRIPE_PORT:-54410}
+export USHER_FAKE_PUSH_PORT=${USHER_FAKE_PUSH_PORT:-54411}
 
 step() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 fail() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }

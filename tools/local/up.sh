@@ -33,6 +33,15 @@ step "signed print codes for tickets that have none"
 source tools/local/keys.sh
 write_env
 
+step "fake Stripe and push providers on 127.0.0.1:$USHER_FAKE_STRIPE_PORT and :$USHER_FAKE_PUSH_PORT"
+if ! { [ -f "$LOCAL/fakes.pid" ] && kill -0 "$(cat "$LOCAL/fakes.pid")" 2>/dev/null; }; then
+  for port in "$USHER_FAKE_STRIPE_PORT" "$USHER_FAKE_PUSH_PORT"; do
+    port_open "$port" && fail "port $port is in use by another program; set USHER_FAKE_STRIPE_PORT / USHER_FAKE_PUSH_PORT"
+  done
+  (exec setsid deno run --allow-net --allow-env tests/fakes/server.ts) >"$LOCAL/fakes.log" 2>&1 &
+  echo $! >"$LOCAL/fakes.pid"
+fi
+
 step "edge functions behind the gateway on 127.0.0.1:$USHER_GATEWAY_PORT"
 if [ -f "$LOCAL/gateway.pid" ] && kill -0 "$(cat "$LOCAL/gateway.pid")" 2>/dev/null; then
   echo "gateway already running (pid $(cat "$LOCAL/gateway.pid")); restarting it to pick up changes"
@@ -66,9 +75,10 @@ Usher's local stack is up.
   Functions   $SUPABASE_URL/functions/v1/<name>
   Database    $SUPABASE_DB_URL
   Redis       $REDIS_URL
+  Fakes       Stripe http://127.0.0.1:$USHER_FAKE_STRIPE_PORT, push http://127.0.0.1:$USHER_FAKE_PUSH_PORT
   anon key          $SUPABASE_ANON_KEY
   service_role key  $SUPABASE_SERVICE_ROLE_KEY
   A user JWT:  set -a; . .local/env; set +a; tools/cli/node_modules/.bin/deno run --allow-env tools/local/jwt.ts user <uuid>
-  Logs        .local/gateway.log, .local/pg/log
+  Logs        $LOCAL/gateway.log, $LOCAL/fakes.log, $LOCAL/pg/log
   Stop with   make down
 INFO

@@ -1,0 +1,194 @@
+// create-checkout in-process against the real database, a real rate limit store and a
+// local fake of Stripe's API.
+import assert from "node:assert/strict";
+import { Authenticator } from "../_shared/auth.ts";
+import { connect } from "../_shared/db.ts";
+import { HttpError } from "../_shared/http.ts";
+import { logger } from "../_shared/log.ts";
+import { StripeClient } from "../_shared/providers/stripe.ts";
+import type { NamedLimit } from "../_shared/ratelimit/limits.ts";
+import { checkoutLimits } from "../_shared/ratelimit/named.ts";
+import { PostgresStore } from "../_shared/ratelimit/postgres.ts";
+import { RedisStore } from "../_shared/ratelimit/redis.ts";
+import type { RateLimitStore } from "../_shared/ratelimit/store.ts";
+import { startFakeStripe } from "../../tests/fakes/stripe.ts";
+import { dbUrl, jwtSecret, userJwt } from "../../tests/support/stack.ts";
+import { type CheckoutDeps, handleCreateCheckout } from "./handler.ts";
+
+const planetarium = "10000000-0000-4000-8000-000000000001";
+
+async function setup(
+  t: (env: {
+    deps: CheckoutDeps;
+    call: (body: unknown, headers?: Record<string, string>, lines?: string[]) => Promise<Response>;
+    userId: string;
+    stripe: ReturnType<typeof startFakeStripe>;
+    sql: CheckoutDeps["sql"];
+  }) => Promise<void>,
+  store?: (sql: CheckoutDeps["sql"]) => RateLimitStore,
+) {
+  const sql = connect(dbUrl, 2);
+  const stripe = startFakeStripe();
+  // A fresh user per test, so the per-user limit starts full whatever ran before.
+  const userId = crypto.randomUUID();
+  await sql`insert into auth.users (id, email) values (${userId}, ${userId + "@test.example"})`;
+  const token = await userJwt(userId);
+  const limits = checkoutLimits(() => undefined);
+  const deps: CheckoutDeps = {
+    sql,
+    auth: new Authenticator(jwtSecret),
+    store: store ? store(sql) : new PostgresStore(sql),
+    // The same quotas as production, under names of this run, so no other test shares them.
+    limits: {
+      user: { ...limits.user, name: `t${userId.slice(0, 8)}-user` },
+      ip: { ...limits.ip, name: `t${userId.slice(0, 8)}-ip` },
+    },
+    stripe: new StripeClient(stripe.url, "sk_test_handler"),
+    successUrl: "http://127.0.0.1/ok",
+    cancelUrl: "http://127.0.0.1/cancel",
+  };
+  const call = async (body: unknown, headers: Record<string, string> = {}, lines: string[] = []) => {
+    const req = new Request("http://x/create-checkout", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    });
+    try {
+      return await handleCreateCheckout(req, deps, { requestId: "t", log: logger({}, (l) => lines.push(l)) });
+    } catch (e) {
+      if (!(e instanceof HttpError)) throw e;
+      return Response.json({ error: { code: e.code, message: e.message } }, { status: e.status, headers: e.headers });
+    }
+  };
+  try {
+    await t({ deps, call, userId, stripe, sql });
+  } finally {
+    await sql`delete from public.orders where user_id = ${userId}`;
+    await sql`delete from auth.users where id = ${userId}`;
+    if (deps.store.kind === "redis") await deps.store.close();
+    await stripe.close();
+    await sql.end();
+  }
+}
+
+Deno.test("a checkout creates a Stripe session and a pending order with its id", async () => {
+  await setup(async ({ call, userId, stripe, sql }) => {
+    const res = await call({ event_id: planetarium, quantity: 2 });
+    assert.equal(res.status, 201);
+    const body = await res.json();
+    assert.match(body.checkout_url, /^https:\/\/checkout\.stripe\.com\//);
+    assert.match(res.headers.get("ratelimit")!, /^"t\w+-user";r=4;t=12, "t\w+-ip";r=19;t=3$/);
+
+    const [order] = await sql`select * from public.orders where id = ${body.order_id}`;
+    assert.equal(order.user_id, userId);
+    assert.equal(order.status, "pending");
+    assert.equal(order.quantity, 2);
+    assert.equal(order.amount_cents, 5000);
+    assert.match(order.stripe_checkout_session_id, /^cs_test_/);
+
+    assert.equal(stripe.requests.length, 1);
+    const sent = stripe.requests[0];
+    assert.equal(sent.headers["authorization"], "Bearer sk_test_handler");
+    assert.equal(sent.headers["idempotency-key"], `checkout-${body.order_id}`);
+    const form = new URLSearchParams(sent.body);
+    assert.equal(form.get("line_items[0][quantity]"), "2");
+    assert.equal(form.get("line_items[0][price_data][unit_amount]"), "2500");
+    assert.equal(form.get("metadata[order_id]"), body.order_id);
+  });
+});
+
+Deno.test("bad input gets a 400 naming the field, an unknown event a 404", async () => {
+  await setup(async ({ deps, call, stripe }) => {
+    // Bad requests count against the limit too; this test makes more than five.
+    deps.limits = {
+      ...deps.limits,
+      user: { ...deps.limits.user, quota: { count: 50, periodUs: 60_000_000, burst: 50 } },
+    };
+    for (
+      const [body, code] of [
+        [{ event_id: "nope", quantity: 1 }, "invalid_event_id"],
+        [{ event_id: planetarium, quantity: 0 }, "invalid_quantity"],
+        [{ event_id: planetarium, quantity: 11 }, "invalid_quantity"],
+        [{ event_id: planetarium, quantity: 1.5 }, "invalid_quantity"],
+        [{ event_id: planetarium }, "invalid_quantity"],
+      ] as const
+    ) {
+      const res = await call(body);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.equal((await res.json()).error.code, code);
+    }
+    const res = await call({ event_id: crypto.randomUUID(), quantity: 1 });
+    assert.equal(res.status, 404);
+    assert.equal((await res.json()).error.code, "event_not_found");
+    assert.equal(stripe.requests.length, 0);
+  });
+});
+
+Deno.test("the sixth checkout in a minute gets a 429 with Retry-After and never reaches Stripe", async () => {
+  await setup(async ({ call, stripe }) => {
+    for (let i = 0; i < 5; i++) assert.equal((await call({ event_id: planetarium, quantity: 1 })).status, 201);
+    const res = await call({ event_id: planetarium, quantity: 1 });
+    assert.equal(res.status, 429);
+    assert.deepEqual((await res.json()).error.code, "rate_limited");
+    // 5 per minute is one every 12 s; the database clock moved a little since the first.
+    const retry = Number(res.headers.get("retry-after"));
+    assert.ok(retry >= 11 && retry <= 12, `retry-after ${retry}`);
+    assert.match(res.headers.get("ratelimit")!, /-user";r=0;t=(59|60)\b/);
+    assert.equal(stripe.requests.length, 5);
+  });
+});
+
+Deno.test("the per-IP limit holds across users, and a request it refuses uses none of the user's quota", async () => {
+  await setup(async ({ deps, call }) => {
+    const ip: NamedLimit = { ...deps.limits.ip, quota: { count: 2, periodUs: 60_000_000, burst: 2 } };
+    deps.limits = { ...deps.limits, ip };
+    const from = { "x-forwarded-for": "203.0.113.7, 10.0.0.1" };
+    assert.equal((await call({ event_id: planetarium, quantity: 1 }, from)).status, 201);
+    assert.equal((await call({ event_id: planetarium, quantity: 1 }, from)).status, 201);
+    const refused = await call({ event_id: planetarium, quantity: 1 }, from);
+    assert.equal(refused.status, 429);
+    assert.match((await refused.json()).error.message, /-ip limit/);
+    // The user's own quota still shows three left: the refused take used nothing.
+    const other = await call({ event_id: planetarium, quantity: 1 }, { "x-forwarded-for": "198.51.100.1" });
+    assert.equal(other.status, 201);
+    assert.match(other.headers.get("ratelimit")!, /-user";r=2;/);
+  });
+});
+
+Deno.test("a Stripe failure is a 502 and records no order", async () => {
+  await setup(async ({ call, stripe, sql, userId }) => {
+    stripe.failNext(1, 500);
+    const res = await call({ event_id: planetarium, quantity: 1 });
+    assert.equal(res.status, 502);
+    assert.equal((await res.json()).error.code, "payment_provider_error");
+    const [{ n }] = await sql`select count(*)::int as n from public.orders where user_id = ${userId}`;
+    assert.equal(n, 0);
+  });
+});
+
+Deno.test("checkout fails open: with the limit store unreachable it still sells, and logs why", async () => {
+  const closedPort = (() => {
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (l.addr as Deno.NetAddr).port;
+    l.close();
+    return port;
+  })();
+  await setup(async ({ call }) => {
+    const lines: string[] = [];
+    const res = await call({ event_id: planetarium, quantity: 1 }, {}, lines);
+    assert.equal(res.status, 201);
+    assert.equal(res.headers.get("ratelimit"), null);
+    assert.match(res.headers.get("ratelimit-policy")!, /q=5;w=60/);
+    assert.match(lines.join("\n"), /rate limit store unreachable.*fail open/);
+  }, () => new RedisStore(`redis://127.0.0.1:${closedPort}`, 500));
+});
+
+Deno.test("only a signed-in user may check out", async () => {
+  await setup(async ({ deps }) => {
+    const anon = new Request("http://x/create-checkout", { method: "POST" });
+    await assert.rejects(
+      handleCreateCheckout(anon, deps, { requestId: "t", log: logger({}, () => {}) }),
+      (e: unknown) => e instanceof HttpError && e.status === 401,
+    );
+  });
+});

@@ -1,0 +1,45 @@
+// A fake of the one Stripe endpoint Usher calls: POST /v1/checkout/sessions, form-encoded,
+// answering with a session object. It checks what Stripe checks that we could get wrong
+// (the bearer key, the form encoding, the required fields) and honours Idempotency-Key by
+// replaying the first answer, as Stripe does.
+import { type Fake, type Recorded, startFake } from "./fake.ts";
+
+export function startFakeStripe(port = 0): Fake {
+  const sessions = new Map<string, unknown>();
+  return startFake(port, (req: Recorded) => {
+    if (req.method !== "POST" || req.path !== "/v1/checkout/sessions") {
+      return stripeError(404, "invalid_request_error", `Unrecognized request URL (${req.method}: ${req.path})`);
+    }
+    if (!/^Bearer sk_(test|live)_\w+$/.test(req.headers["authorization"] ?? "")) {
+      return stripeError(401, "invalid_request_error", "Invalid API Key provided");
+    }
+    if (req.headers["content-type"] !== "application/x-www-form-urlencoded") {
+      return stripeError(400, "invalid_request_error", "Content-Type must be application/x-www-form-urlencoded");
+    }
+    const form = new URLSearchParams(req.body);
+    for (const field of ["mode", "success_url", "line_items[0][quantity]"]) {
+      if (!form.get(field)) return stripeError(400, "invalid_request_error", `Missing required param: ${field}.`);
+    }
+    const key = req.headers["idempotency-key"];
+    if (key && sessions.has(key)) return Response.json(sessions.get(key));
+    const id = `cs_test_${crypto.randomUUID().replaceAll("-", "")}`;
+    const session = {
+      id,
+      object: "checkout.session",
+      url: `https://checkout.stripe.com/c/pay/${id}`,
+      mode: form.get("mode"),
+      client_reference_id: form.get("client_reference_id"),
+      metadata: { order_id: form.get("metadata[order_id]") },
+      amount_total: Number(form.get("line_items[0][price_data][unit_amount]")) *
+        Number(form.get("line_items[0][quantity]")),
+      currency: form.get("line_items[0][price_data][currency]"),
+      status: "open",
+    };
+    if (key) sessions.set(key, session);
+    return Response.json(session);
+  });
+}
+
+function stripeError(status: number, type: string, message: string): Response {
+  return Response.json({ error: { type, message } }, { status });
+}
