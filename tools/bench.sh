@@ -12,7 +12,6 @@ for crate in usher-qr usher-ratelimit; do
   cargo bench -q -p "$crate" 2>/dev/null | grep -E '_ns_per_op ' | sed 's/$/ ns/' | tee -a "$out"
 done
 for bench in tests/bench/*.ts; do
-  [ "$(basename "$bench")" = report.ts ] && continue
   step "$bench"
   deno run --allow-all "$bench" | tee -a "$out"
 done

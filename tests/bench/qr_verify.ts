@@ -4,7 +4,7 @@
 import { hmac } from "npm:@noble/hashes@2.4.0/hmac.js";
 import { sha256 } from "npm:@noble/hashes@2.4.0/sha2.js";
 import { QrKeys } from "../../edge-functions/_shared/wasm.ts";
-import { report } from "./report.ts";
+import { report } from "./lib/report.ts";
 
 const keyB64 = "pYDvyjEce6aN6NcyGUSjjvXQPxpBrIv23ThnQqmU894";
 const keys = new QrKeys(`k2026:${keyB64}`);

@@ -6,7 +6,7 @@ import { connect } from "../../edge-functions/_shared/db.ts";
 import { QrKeys } from "../../edge-functions/_shared/wasm.ts";
 import { createEvent, createTicket } from "../support/fixtures.ts";
 import { dbUrl, fn, qrSigningKeys, userJwt } from "../support/stack.ts";
-import { report } from "./report.ts";
+import { report } from "./lib/report.ts";
 
 const seconds = Number(Deno.env.get("BENCH_SECONDS") ?? 8);
 const sql = connect(dbUrl, 4);

@@ -1,10 +1,12 @@
 // `make demo`: a scripted walk through each hardening feature against the running stack.
 import { foundationSteps } from "./foundation.ts";
 import { qrSteps } from "./qr.ts";
+import { rateLimitSteps } from "./ratelimit.ts";
 import { runSteps } from "./report.ts";
 
 const ok = await runSteps([
   { name: "Foundation: local Supabase-compatible stack", steps: foundationSteps },
   { name: "Ticket QR security", steps: qrSteps },
+  { name: "Rate limiting: one GCRA in Postgres and Redis, standard 429s", steps: rateLimitSteps },
 ]);
 Deno.exit(ok ? 0 : 1);

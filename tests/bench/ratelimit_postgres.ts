@@ -1,0 +1,48 @@
+// Decisions per second through Usher's Postgres limiter (PostgresStore over postgres.js,
+// configured as the edge functions configure it) versus rate-limiter-flexible's
+// RateLimiterPostgres (over node-postgres, with its named prepared statements), on the
+// same database, with the same concurrency, connection count, quota and key spread.
+//   deno run --allow-all tests/bench/ratelimit_postgres.ts
+import pg from "npm:pg@8.16.3";
+import { RateLimiterPostgres } from "npm:rate-limiter-flexible@11.4.0";
+import { connect } from "../../edge-functions/_shared/db.ts";
+import { PostgresStore } from "../../edge-functions/_shared/ratelimit/postgres.ts";
+import { stackEnv } from "../support/stack.ts";
+import { compare } from "./lib/ratelimit_harness.ts";
+import { report } from "./lib/report.ts";
+
+const concurrency = 32;
+const connections = 8;
+const keys = 1000;
+const run = crypto.randomUUID().slice(0, 8);
+const quota = { count: 100, periodUs: 60_000_000, burst: 100 };
+
+const sql = connect(stackEnv.SUPABASE_DB_URL, connections);
+const ours = new PostgresStore(sql, 10_000);
+const pool = new pg.Pool({ connectionString: stackEnv.SUPABASE_DB_URL, max: connections });
+const tableName = `rlflx_bench_${run}`;
+const theirs = await new Promise<RateLimiterPostgres>((resolve, reject) => {
+  const limiter: RateLimiterPostgres = new RateLimiterPostgres(
+    { storeClient: pool, storeType: "pool", tableName, points: quota.count, duration: 60 },
+    (err?: Error) => (err ? reject(err) : resolve(limiter)),
+  );
+});
+
+try {
+  const result = await compare({
+    usher: (i) => ours.take(`bench:${run}:${i % keys}`, quota),
+    // A refusal rejects with a RateLimiterRes; that is a decision too, and counts.
+    flexible: (i) =>
+      theirs.consume(`bench:${i % keys}`).catch((r: unknown) => {
+        if (r instanceof Error) throw r;
+      }),
+  }, { concurrency, seconds: 4, rounds: 3 });
+  report("ratelimit_postgres_usher", Math.round(result.usher).toString(), "decisions/s");
+  report("ratelimit_postgres_rate_limiter_flexible", Math.round(result.flexible).toString(), "decisions/s");
+  report("ratelimit_postgres_usher_vs_rate_limiter_flexible", (result.usher / result.flexible).toFixed(2), "ratio");
+} finally {
+  await sql`delete from public.rate_limits where key like ${`bench:${run}:%`}`;
+  await sql.end();
+  await pool.query(`drop table if exists ${tableName}`);
+  await pool.end();
+}
