@@ -71,13 +71,17 @@ export function claimedTicket(code: string): string | null {
   return core.qrClaimedTicket(code) ?? null;
 }
 
+/** A GCRA decision, field for field the crate's `Decision`; every store answers these too. */
 export interface GcraDecision {
   allowed: boolean;
+  /** The cost exceeds the burst: waiting will never help. */
   tooLarge: boolean;
   remaining: number;
+  /** Microseconds until the same request would be admitted; null unless refused for now. */
   retryAfterUs: number | null;
+  /** Microseconds until the key is back to its full burst. */
   resetAfterUs: number;
-  /** The state to store when allowed; null when the stored state must not change. */
+  /** The key's new state when admitted (to store); null when the state must not change. */
   tatUs: number | null;
 }
 

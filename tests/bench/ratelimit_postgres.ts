@@ -8,8 +8,7 @@ import { RateLimiterPostgres } from "npm:rate-limiter-flexible@11.4.0";
 import { connect } from "../../edge-functions/_shared/db.ts";
 import { PostgresStore } from "../../edge-functions/_shared/ratelimit/postgres.ts";
 import { stackEnv } from "../support/stack.ts";
-import { compare } from "./lib/ratelimit_harness.ts";
-import { report } from "./lib/report.ts";
+import { compareWithFlexible } from "./lib/ratelimit_harness.ts";
 
 const concurrency = 32;
 const connections = 8;
@@ -29,17 +28,13 @@ const theirs = await new Promise<RateLimiterPostgres>((resolve, reject) => {
 });
 
 try {
-  const result = await compare({
-    usher: (i) => ours.take(`bench:${run}:${i % keys}`, quota),
-    // A refusal rejects with a RateLimiterRes; that is a decision too, and counts.
-    flexible: (i) =>
-      theirs.consume(`bench:${i % keys}`).catch((r: unknown) => {
-        if (r instanceof Error) throw r;
-      }),
-  }, { concurrency, seconds: 4, rounds: 3 });
-  report("ratelimit_postgres_usher", Math.round(result.usher).toString(), "decisions/s");
-  report("ratelimit_postgres_rate_limiter_flexible", Math.round(result.flexible).toString(), "decisions/s");
-  report("ratelimit_postgres_usher_vs_rate_limiter_flexible", (result.usher / result.flexible).toFixed(2), "ratio");
+  await compareWithFlexible(
+    "ratelimit_postgres",
+    (i) => ours.take(`bench:${run}:${i % keys}`, quota),
+    theirs,
+    keys,
+    concurrency,
+  );
 } finally {
   await sql`delete from public.rate_limits where key like ${`bench:${run}:%`}`;
   await sql.end();

@@ -7,8 +7,7 @@ import { Redis } from "npm:ioredis@6.0.0";
 import { RateLimiterRedis } from "npm:rate-limiter-flexible@11.4.0";
 import { RedisStore } from "../../edge-functions/_shared/ratelimit/redis.ts";
 import { stackEnv } from "../support/stack.ts";
-import { compare } from "./lib/ratelimit_harness.ts";
-import { report } from "./lib/report.ts";
+import { compareWithFlexible } from "./lib/ratelimit_harness.ts";
 
 const concurrency = 32;
 const keys = 1000;
@@ -25,17 +24,13 @@ const theirs = new RateLimiterRedis({
 });
 
 try {
-  const result = await compare({
-    usher: (i) => ours.take(`bench:${run}:${i % keys}`, quota),
-    // A refusal rejects with a RateLimiterRes; that is a decision too, and counts.
-    flexible: (i) =>
-      theirs.consume(`bench:${i % keys}`).catch((r: unknown) => {
-        if (r instanceof Error) throw r;
-      }),
-  }, { concurrency, seconds: 4, rounds: 3 });
-  report("ratelimit_redis_usher", Math.round(result.usher).toString(), "decisions/s");
-  report("ratelimit_redis_rate_limiter_flexible", Math.round(result.flexible).toString(), "decisions/s");
-  report("ratelimit_redis_usher_vs_rate_limiter_flexible", (result.usher / result.flexible).toFixed(2), "ratio");
+  await compareWithFlexible(
+    "ratelimit_redis",
+    (i) => ours.take(`bench:${run}:${i % keys}`, quota),
+    theirs,
+    keys,
+    concurrency,
+  );
 } finally {
   for (const pattern of [`bench:${run}:*`, `rlflx-bench-${run}*`]) {
     const found = await client.keys(pattern);

@@ -13,6 +13,7 @@ import {
   StoreUnavailable,
   type Take,
 } from "./store.ts";
+import { MicroBatcher } from "./batch.ts";
 import { withTimeout } from "./timeout.ts";
 
 type Row = {
@@ -24,53 +25,30 @@ type Row = {
   tat_us: string | null;
 };
 
-type Pending = {
-  key: string;
-  quota: Quota;
-  cost: number;
-  nowUs: number | undefined;
-  resolve: (d: Decision) => void;
-  reject: (e: unknown) => void;
-};
+type Pending = { key: string; quota: Quota; cost: number; nowUs: number | undefined };
 
-/**
- * The most takes sent in one call; more go in further calls at the same time. Small
- * batches keep several calls in flight, so the store works on one while this side
- * prepares the next; 16 measured best in tests/bench/ratelimit_postgres.ts.
- */
+/** The most takes sent in one call; 16 measured best in tests/bench/ratelimit_postgres.ts. */
 const maxBatch = 16;
 
 export class PostgresStore implements RateLimitStore {
   readonly kind = "postgres";
-  #queue: Pending[] = [];
+  readonly #batcher = new MicroBatcher<Pending, Decision>(
+    maxBatch,
+    (batch) => batch.length === 1 ? this.#takeOne(batch[0]).then((d) => [d]) : this.#takeMany(batch),
+  );
 
   /** `timeoutMs` bounds each call, so a hung database counts as unreachable. */
   constructor(readonly sql: Sql, readonly timeoutMs = 2000) {}
 
   /**
-   * Takes from one key. Takes asked for in the same tick (concurrent requests in one
-   * function instance) travel together in one rate_limit_take_many call: one statement and
-   * one commit for all of them, each decided exactly as rate_limit_take alone would.
+   * Takes from one key. Concurrent takes travel together in one rate_limit_take_many call
+   * (see batch.ts): one statement and one commit for all of them.
    */
   take(key: string, quota: Quota, cost = 1, nowUs?: number): Promise<Decision> {
     checkQuota(quota);
     int(cost);
     if (nowUs !== undefined) int(nowUs);
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ key, quota, cost, nowUs, resolve, reject });
-      if (this.#queue.length === 1) queueMicrotask(() => this.#flush());
-    });
-  }
-
-  #flush(): void {
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, maxBatch);
-      const sent = batch.length === 1 ? this.#takeOne(batch[0]).then((d) => [d]) : this.#takeMany(batch);
-      sent.then(
-        (decisions) => batch.forEach((p, i) => p.resolve(decisions[i])),
-        (e) => batch.forEach((p) => p.reject(e)),
-      );
-    }
+    return this.#batcher.add({ key, quota, cost, nowUs });
   }
 
   async #takeOne(p: Pending): Promise<Decision> {

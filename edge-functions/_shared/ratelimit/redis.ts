@@ -17,23 +17,23 @@ import {
   type Take,
 } from "./store.ts";
 import { gcraLua } from "./gcra_lua.ts";
+import { MicroBatcher } from "./batch.ts";
 import { withTimeout } from "./timeout.ts";
 
 const scriptSha = createHash("sha1").update(gcraLua).digest("hex");
 
-type Pending = Take & { cost: number; nowUs?: number; resolve: (d: Decision) => void; reject: (e: unknown) => void };
+type Pending = Take & { cost: number; nowUs?: number };
 
-/**
- * The most takes sent in one script call; more go in further calls at the same time.
- * Small batches keep several calls in flight, so Redis works on one while this side
- * prepares the next; 8 measured best in tests/bench/ratelimit_redis.ts.
- */
+/** The most takes sent in one script call; 8 measured best in tests/bench/ratelimit_redis.ts. */
 const maxBatch = 8;
 
 export class RedisStore implements RateLimitStore {
   readonly kind = "redis";
   readonly redis: Redis;
-  #queue: Pending[] = [];
+  readonly #batcher = new MicroBatcher<Pending, Decision>(
+    maxBatch,
+    (batch) => this.#run("each", batch, (p) => p.cost, (p) => p.nowUs),
+  );
 
   /**
    * Connects lazily to `url`. `timeoutMs` bounds each call: while Redis is down, ioredis
@@ -55,20 +55,7 @@ export class RedisStore implements RateLimitStore {
   take(key: string, quota: Quota, cost = 1, nowUs?: number): Promise<Decision> {
     checkQuota(quota);
     checkCost(cost, nowUs);
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ key, quota, cost, nowUs, resolve, reject });
-      if (this.#queue.length === 1) queueMicrotask(() => this.#flush());
-    });
-  }
-
-  #flush(): void {
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, maxBatch);
-      this.#run("each", batch, (p) => p.cost, (p) => p.nowUs).then(
-        (decisions) => batch.forEach((p, i) => p.resolve(decisions[i])),
-        (e) => batch.forEach((p) => p.reject(e)),
-      );
-    }
+    return this.#batcher.add({ key, quota, cost, nowUs });
   }
 
   takeAll(takes: readonly Take[], cost = 1, nowUs?: number): Promise<Decision[]> {

@@ -1,6 +1,7 @@
 // The limiter's interface, shared by the Postgres and Redis stores: both run the GCRA of
 // crates/usher-ratelimit on the server side of one round trip, so callers never read,
 // modify and write a key's state themselves.
+import type { GcraDecision } from "../wasm.ts";
 
 /** `count` requests per `periodUs` microseconds, at most `burst` at once. */
 export interface Quota {
@@ -9,19 +10,8 @@ export interface Quota {
   burst: number;
 }
 
-/** One key's decision, field for field the crate's `Decision` (and the wasm `Gcra`'s). */
-export interface Decision {
-  allowed: boolean;
-  /** The cost exceeds the burst: waiting will never help. */
-  tooLarge: boolean;
-  remaining: number;
-  /** Microseconds until the same request would be admitted; null unless refused for now. */
-  retryAfterUs: number | null;
-  /** Microseconds until the key is back to its full burst. */
-  resetAfterUs: number;
-  /** The key's new state when the take was stored; null when nothing changed. */
-  tatUs: number | null;
-}
+/** One key's decision, field for field the crate's `Decision` and the wasm `Gcra`'s. */
+export type Decision = GcraDecision;
 
 export interface Take {
   key: string;
