@@ -16,7 +16,7 @@ suite() {
   step "$name"
   "$@" 2>&1 | tee "$logs/$name.log"
   local rc=${PIPESTATUS[0]} counts p f
-  counts=$(awk "$counter" "$logs/$name.log")
+  counts=$(sed 's/\x1b\[[0-9;]*m//g' "$logs/$name.log" | awk "$counter")
   read -r p f <<<"${counts:-0 0}"
   passed=$((passed + p)); failed=$((failed + f))
   if [ "$rc" -ne 0 ] || [ "$p" -eq 0 ]; then

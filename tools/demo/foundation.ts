@@ -39,18 +39,20 @@ export const foundationSteps: Step[] = [
     async run(say) {
       const sql = postgres(stackEnv.SUPABASE_DB_URL, { max: 1, onnotice: () => {} });
       try {
-        const counts: Record<string, number> = {};
+        const [{ total }] = await sql`select count(*)::int as total from public.tickets`;
+        const seen: string[] = [];
         for (const [name, id] of [["ada", seedUsers.ada], ["grace", seedUsers.grace]] as const) {
           const [row] = await sql.begin(async (tx) => {
             await tx`select set_config('request.jwt.claims', ${JSON.stringify({ sub: id, role: "authenticated" })}, true)`;
             await tx`set local role authenticated`;
-            return await tx`select count(*)::int as n from public.tickets`;
+            return await tx`select count(*)::int as n, count(*) filter (where user_id <> ${id})::int as others
+              from public.tickets`;
           });
-          counts[name] = row.n;
-          say(`as ${name}: select count(*) from tickets → ${row.n}`);
+          say(`as ${name}: select count(*) from tickets → ${row.n} (of ${total} in all)`);
+          expect(row.n > 0 && row.others === 0, `RLS showed ${name} ${row.others} tickets of other people`);
+          seen.push(`${name} sees ${row.n}`);
         }
-        expect(counts.ada === 2 && counts.grace === 1, "RLS let a user see another's tickets");
-        return "ada sees 2, grace sees 1, of 3 tickets";
+        return `${seen.join(", ")}, of ${total} tickets in all; none of anyone else's`;
       } finally {
         await sql.end();
       }
