@@ -2,6 +2,7 @@
 // is on; functions verify again so identity never rests on a gateway setting alone.
 import { errors as joseErrors, jwtVerify } from "npm:jose@6.2.18";
 import { HttpError } from "./http.ts";
+import { VerifiedTokens } from "./token_cache.ts";
 
 export type Role = "anon" | "authenticated" | "service_role";
 
@@ -16,6 +17,7 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 export class Authenticator {
   readonly #key: Uint8Array;
+  readonly #verified = new VerifiedTokens<Caller>();
 
   constructor(jwtSecret: string) {
     this.#key = new TextEncoder().encode(jwtSecret);
@@ -25,20 +27,30 @@ export class Authenticator {
   async caller(req: Request): Promise<Caller> {
     const match = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "");
     if (!match) throw new HttpError(401, "unauthorized", "Missing bearer token");
+    const known = this.#verified.get(match[1]);
+    if (known) return known;
+    const { caller, expiresAtMs } = await this.#verify(match[1]);
+    // Frozen, because the cache hands the same object to every later request.
+    this.#verified.set(match[1], Object.freeze(caller), expiresAtMs);
+    return caller;
+  }
+
+  async #verify(token: string): Promise<{ caller: Caller; expiresAtMs: number | undefined }> {
     let payload;
     try {
-      ({ payload } = await jwtVerify(match[1], this.#key, { algorithms: ["HS256"] }));
+      ({ payload } = await jwtVerify(token, this.#key, { algorithms: ["HS256"] }));
     } catch (e) {
       const reason = e instanceof joseErrors.JWTExpired ? "JWT has expired" : "Invalid JWT";
       throw new HttpError(401, "unauthorized", reason);
     }
     const role = typeof payload.role === "string" && roles.has(payload.role) ? (payload.role as Role) : null;
     if (!role) throw new HttpError(401, "unauthorized", "JWT has no recognised role");
-    if (role !== "authenticated") return { role, userId: null };
+    const expiresAtMs = typeof payload.exp === "number" ? payload.exp * 1000 : undefined;
+    if (role !== "authenticated") return { caller: { role, userId: null }, expiresAtMs };
     if (typeof payload.sub !== "string" || !uuidPattern.test(payload.sub)) {
       throw new HttpError(401, "unauthorized", "JWT has no user id");
     }
-    return { role, userId: payload.sub.toLowerCase() };
+    return { caller: { role, userId: payload.sub.toLowerCase() }, expiresAtMs };
   }
 
   /** Like `caller`, but only a signed-in user passes; anon and service keys get 403. */

@@ -7,6 +7,7 @@
 // path the edge runtime gives it (`/<name>[/...]`).
 import { parse as parseToml } from "npm:smol-toml@1.6.0";
 import { jwtVerify } from "npm:jose@6.2.18";
+import { VerifiedTokens } from "../../edge-functions/_shared/token_cache.ts";
 
 type Fetch = (req: Request) => Response | Promise<Response>;
 type Fn = { name: string; entrypoint: URL; verifyJwt: boolean; fetch: Fetch };
@@ -14,6 +15,7 @@ type Fn = { name: string; entrypoint: URL; verifyJwt: boolean; fetch: Fetch };
 const root = new URL("../../", import.meta.url);
 const gatewayPort = Number(Deno.env.get("USHER_GATEWAY_PORT") ?? 54321);
 const jwtSecret = new TextEncoder().encode(mustEnv("JWT_SECRET"));
+const verified = new VerifiedTokens<true>();
 
 function mustEnv(name: string): string {
   const v = Deno.env.get(name);
@@ -50,8 +52,10 @@ async function authorized(req: Request): Promise<Response | null> {
   const header = req.headers.get("authorization") ?? "";
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) return json(401, "unauthorized", "Missing authorization header");
+  if (verified.get(match[1])) return null;
   try {
-    await jwtVerify(match[1], jwtSecret, { algorithms: ["HS256"] });
+    const { payload } = await jwtVerify(match[1], jwtSecret, { algorithms: ["HS256"] });
+    verified.set(match[1], true, typeof payload.exp === "number" ? payload.exp * 1000 : undefined);
     return null;
   } catch {
     return json(401, "unauthorized", "Invalid JWT");
