@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/lib.sh
 
-apt_packages=(postgresql-15 postgresql-15-cron postgresql-15-pgtap redis-server)
+apt_packages=(postgresql-15 postgresql-15-cron postgresql-15-pgtap redis-server wrk)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -116,6 +116,22 @@ Deno.test("scanner results", async (t) => {
     assert.equal((await scan(f, fresh)).result, "redeemed");
   });
 
+  await t.step("re-issuing a legacy ticket's code retires its 8-character code too", async () => {
+    const legacy = await createLegacyTicket(sql, f);
+    const fresh = await reissuePrintCode(sql, keys, legacy.ticketId, T0);
+    assert.equal((await scan(f, legacy.code)).result, "not_found");
+    assert.equal((await scan(f, fresh)).result, "redeemed");
+  });
+
+  await t.step("the rescan window is 10 s from the admission: 9 s is a rescan, 10 s is not", async () => {
+    for (const [ago, expected] of [[9, "rescan"], [10, "already_redeemed"]] as const) {
+      const { ticketId, code } = await createTicket(sql, keys, f, T0);
+      assert.equal((await scan(f, code)).result, "redeemed");
+      await sql`update public.tickets set redeemed_at = redeemed_at - make_interval(secs => ${ago}) where id = ${ticketId}`;
+      assert.equal((await scan(f, code)).result, expected, `${ago} s after admission`);
+    }
+  });
+
   await t.step("a validly signed code for a ticket that does not exist is not_found", async () => {
     assert.equal((await scan(f, keys.signPrint(crypto.randomUUID(), f.eventId, T0))).result, "not_found");
   });
