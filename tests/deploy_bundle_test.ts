@@ -41,8 +41,16 @@ Deno.test("health served from a copy of its import graph loads the embedded wasm
   await copyGraph(files, bundle);
   const port = await freePort();
   const server = new Deno.Command(deno, {
-    args: ["serve", "--quiet", "--port", String(port), "--allow-net", "--allow-env", "--allow-sys",
-      join(bundle, "edge-functions/health/index.ts")],
+    args: [
+      "serve",
+      "--quiet",
+      "--port",
+      String(port),
+      "--allow-net",
+      "--allow-env",
+      "--allow-sys",
+      join(bundle, "edge-functions/health/index.ts"),
+    ],
     env: { SUPABASE_DB_URL: dbUrl },
     stdout: "null",
     stderr: "piped",

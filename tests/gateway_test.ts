@@ -21,7 +21,13 @@ Deno.test("an unknown function gets a JSON 404", async () => {
 });
 
 Deno.test("verify_jwt functions refuse a missing or invalid JWT with a JSON 401", async () => {
-  for (const token of [undefined, "not-a-jwt", await mintJwt("wrong-secret-of-at-least-32-characters!", { role: "anon" }, 60)]) {
+  for (
+    const token of [
+      undefined,
+      "not-a-jwt",
+      await mintJwt("wrong-secret-of-at-least-32-characters!", { role: "anon" }, 60),
+    ]
+  ) {
     const res = await fn("whoami", {}, token);
     assert.equal(res.status, 401, `token ${token}`);
     assert.equal((await res.json()).error.code, "unauthorized");

@@ -8,8 +8,16 @@ const decode = (b: Uint8Array) => new TextDecoder().decode(b);
 
 Deno.test("a function started without its secrets exits, naming each missing one", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["serve", "--quiet", "--port", "0", "--allow-net", "--allow-env", "--allow-sys",
-      join(repoRoot, "edge-functions/whoami/index.ts")],
+    args: [
+      "serve",
+      "--quiet",
+      "--port",
+      "0",
+      "--allow-net",
+      "--allow-env",
+      "--allow-sys",
+      join(repoRoot, "edge-functions/whoami/index.ts"),
+    ],
     clearEnv: true,
     env: { DENO_DIR: Deno.env.get("DENO_DIR") ?? "", HOME: Deno.env.get("HOME") ?? "/root" },
     stdout: "piped",

@@ -3,6 +3,7 @@
 import { errors as joseErrors, jwtVerify } from "npm:jose@6.2.18";
 import { HttpError } from "./http.ts";
 import { VerifiedTokens } from "./token_cache.ts";
+import { uuidPattern } from "./ids.ts";
 
 export type Role = "anon" | "authenticated" | "service_role";
 
@@ -13,7 +14,6 @@ export interface Caller {
 }
 
 const roles: ReadonlySet<string> = new Set(["anon", "authenticated", "service_role"]);
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class Authenticator {
   readonly #key: Uint8Array;

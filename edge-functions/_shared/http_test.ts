@@ -20,7 +20,11 @@ Deno.test("a thrown error becomes a 500 naming the request id, without a stack t
 });
 
 Deno.test("an HttpError keeps its status, code, message and headers", async () => {
-  const fetch = serve("t", () => Promise.reject(new HttpError(429, "rate_limited", "Slow down", { "retry-after": "3" })), quiet);
+  const fetch = serve(
+    "t",
+    () => Promise.reject(new HttpError(429, "rate_limited", "Slow down", { "retry-after": "3" })),
+    quiet,
+  );
   const res = await silence(() => fetch(new Request("http://x/t")));
   assert.equal(res.status, 429);
   assert.equal(res.headers.get("retry-after"), "3");

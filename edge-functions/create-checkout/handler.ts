@@ -11,6 +11,7 @@ import { clientIp } from "../_shared/ratelimit/client_ip.ts";
 import { enforce } from "../_shared/ratelimit/limits.ts";
 import type { CheckoutLimits } from "../_shared/ratelimit/named.ts";
 import type { RateLimitStore } from "../_shared/ratelimit/store.ts";
+import { uuidPattern } from "../_shared/ids.ts";
 
 export interface CheckoutDeps {
   sql: Sql;
@@ -22,8 +23,6 @@ export interface CheckoutDeps {
   cancelUrl: string;
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export async function handleCreateCheckout(req: Request, deps: CheckoutDeps, ctx: RequestContext): Promise<Response> {
   if (req.method !== "POST") throw methodNotAllowed(["POST"]);
   const { userId } = await deps.auth.user(req);
@@ -33,13 +32,33 @@ export async function handleCreateCheckout(req: Request, deps: CheckoutDeps, ctx
     { limit: deps.limits.ip, key: clientIp(req) },
   ], ctx.log);
   if (!verdict.allowed) throw verdict.error;
+  try {
+    return await checkout(req, deps, ctx, userId, verdict.headers);
+  } catch (e) {
+    // Every answer to a counted attempt says where the caller stands, errors included.
+    if (e instanceof HttpError) {
+      throw new HttpError(e.status, e.code, e.message, {
+        ...verdict.headers,
+        ...(e.headers as Record<string, string>),
+      });
+    }
+    throw e;
+  }
+}
 
+async function checkout(
+  req: Request,
+  deps: CheckoutDeps,
+  ctx: RequestContext,
+  userId: string,
+  headers: Record<string, string>,
+): Promise<Response> {
   const { eventId, quantity } = parseBody(await readJsonObject(req, 1024));
   const [quote] = await deps.sql<
     { event_name: string; unit_amount_cents: number; currency: string; amount_cents: number }[]
   >`
     select * from public.checkout_quote(${eventId}, ${quantity})`;
-  if (!quote) throw new HttpError(404, "event_not_found", "No upcoming event with that event_id", verdict.headers);
+  if (!quote) throw new HttpError(404, "event_not_found", "No upcoming event with that event_id");
 
   const orderId = crypto.randomUUID();
   let session;
@@ -69,7 +88,7 @@ export async function handleCreateCheckout(req: Request, deps: CheckoutDeps, ctx
     }
     throw e;
   }
-  return json({ order_id: orderId, checkout_url: session.url }, 201, verdict.headers);
+  return json({ order_id: orderId, checkout_url: session.url }, 201, headers);
 }
 
 function parseBody(body: Record<string, unknown>): { eventId: string; quantity: number } {

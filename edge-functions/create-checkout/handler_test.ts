@@ -115,6 +115,11 @@ Deno.test("bad input gets a 400 naming the field, an unknown event a 404", async
     ) {
       const res = await call(body);
       assert.equal(res.status, 400, JSON.stringify(body));
+      assert.match(
+        res.headers.get("ratelimit") ?? "",
+        /-user";r=\d+;t=\d+/,
+        "a refused body still counts, and says so",
+      );
       assert.equal((await res.json()).error.code, code);
     }
     const res = await call({ event_id: crypto.randomUUID(), quantity: 1 });
@@ -160,6 +165,7 @@ Deno.test("a Stripe failure is a 502 and records no order", async () => {
     stripe.failNext(1, 500);
     const res = await call({ event_id: planetarium, quantity: 1 });
     assert.equal(res.status, 502);
+    assert.ok(res.headers.get("ratelimit"), "the 502 carries the caller's RateLimit too");
     assert.equal((await res.json()).error.code, "payment_provider_error");
     const [{ n }] = await sql`select count(*)::int as n from public.orders where user_id = ${userId}`;
     assert.equal(n, 0);

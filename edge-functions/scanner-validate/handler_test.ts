@@ -12,9 +12,12 @@ import { handleScan } from "./handler.ts";
 
 const sql = connect(dbUrl, 4);
 const auth = new Authenticator(jwtSecret);
-const keyA = "ka:" + btoa(String.fromCharCode(...new Uint8Array(32).fill(7))).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
-const keyB = "kb:" + btoa(String.fromCharCode(...new Uint8Array(32).fill(9))).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
-const keyForged = "ka:" + btoa(String.fromCharCode(...new Uint8Array(32).fill(3))).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+const keyA = "ka:" +
+  btoa(String.fromCharCode(...new Uint8Array(32).fill(7))).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+const keyB = "kb:" +
+  btoa(String.fromCharCode(...new Uint8Array(32).fill(9))).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+const keyForged = "ka:" +
+  btoa(String.fromCharCode(...new Uint8Array(32).fill(3))).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
 const keys = new QrKeys(keyA);
 /** Answered scans per event, to check the log holds every attempt. */
 const answered = new Map<string, number>();
@@ -46,18 +49,21 @@ async function liveCode(f: EventFixture, ticketId: string, iat: number): Promise
 Deno.test("scanner results", async (t) => {
   const f = await createEvent(sql);
 
-  await t.step("a valid print code redeems, the same device within 10 s is a rescan, another door is refused", async () => {
-    const { ticketId, code } = await createTicket(sql, keys, f, T0);
-    const first = await scan(f, code);
-    assert.equal(first.result, "redeemed");
-    assert.equal(first.ticket_id, ticketId);
-    const again = await scan(f, code);
-    assert.equal(again.result, "rescan");
-    assert.equal(again.first_scan.device_id, "door-1");
-    const other = await scan(f, code, { device: "door-2" });
-    assert.equal(other.result, "already_redeemed");
-    assert.deepEqual(other.first_scan, { at: first.redeemed_at, device_id: "door-1" });
-  });
+  await t.step(
+    "a valid print code redeems, the same device within 10 s is a rescan, another door is refused",
+    async () => {
+      const { ticketId, code } = await createTicket(sql, keys, f, T0);
+      const first = await scan(f, code);
+      assert.equal(first.result, "redeemed");
+      assert.equal(first.ticket_id, ticketId);
+      const again = await scan(f, code);
+      assert.equal(again.result, "rescan");
+      assert.equal(again.first_scan.device_id, "door-1");
+      const other = await scan(f, code, { device: "door-2" });
+      assert.equal(other.result, "already_redeemed");
+      assert.deepEqual(other.first_scan, { at: first.redeemed_at, device_id: "door-1" });
+    },
+  );
 
   await t.step("the same device after 10 s is no longer a rescan", async () => {
     const { ticketId, code } = await createTicket(sql, keys, f, T0);
@@ -143,7 +149,9 @@ Deno.test("scanner results", async (t) => {
   });
 
   await t.step("every attempt is in the scan log", async () => {
-    const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from public.ticket_scans where event_id = ${f.eventId}`;
+    const [{ n }] = await sql<
+      { n: number }[]
+    >`select count(*)::int as n from public.ticket_scans where event_id = ${f.eventId}`;
     assert.equal(n, answered.get(f.eventId));
     assert.ok(n >= 20);
   });

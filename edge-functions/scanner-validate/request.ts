@@ -1,6 +1,7 @@
 // The shape of a scan request, checked field by field so a bad one gets a 400 that names
 // the field.
 import { HttpError } from "../_shared/http.ts";
+import { uuidPattern } from "../_shared/ids.ts";
 
 export interface ScanRequest {
   code: string;
@@ -12,7 +13,6 @@ export interface ScanRequest {
 export const maxScanBodyBytes = 2048;
 /** Longer than any code format, so the core, not this check, judges what is inside. */
 const maxCodeLength = 512;
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const devicePattern = /^[A-Za-z0-9._:-]{1,64}$/;
 
 function invalid(message: string): HttpError {

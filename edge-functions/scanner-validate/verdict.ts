@@ -28,7 +28,9 @@ export async function verdictFor(code: string, eventId: string, now: number, key
   const kind: CodeKind = checked.reason === "malformed" ? "unknown" : code[3] === "l" ? "live" : "print";
   if (checked.reason === "invalid_signature") {
     const claimed = claimedTicket(code);
-    const [row] = claimed ? await sql<{ event_id: string | null }[]>`select public.ticket_event(${claimed}) as event_id` : [];
+    const [row] = claimed
+      ? await sql<{ event_id: string | null }[]>`select public.ticket_event(${claimed}) as event_id`
+      : [];
     if (claimed && row?.event_id && row.event_id !== eventId) {
       const elsewhere = keys.verify(code, row.event_id, now);
       if (elsewhere.ok || elsewhere.reason === "expired" || elsewhere.reason === "not_yet_valid") {

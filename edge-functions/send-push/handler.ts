@@ -11,6 +11,7 @@ import { ProviderError } from "../_shared/providers/stripe.ts";
 import { enforce } from "../_shared/ratelimit/limits.ts";
 import type { PushLimits } from "../_shared/ratelimit/named.ts";
 import type { RateLimitStore } from "../_shared/ratelimit/store.ts";
+import { uuidPattern } from "../_shared/ids.ts";
 
 export interface PushDeps {
   sql: Sql;
@@ -20,8 +21,6 @@ export interface PushDeps {
   push: PushClient;
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 type Status = "sent" | "failed" | "rate_limited";
 
 export async function handleSendPush(req: Request, deps: PushDeps, ctx: RequestContext): Promise<Response> {
@@ -29,6 +28,11 @@ export async function handleSendPush(req: Request, deps: PushDeps, ctx: RequestC
   const caller = await deps.auth.caller(req);
   if (caller.role !== "service_role") throw new HttpError(403, "forbidden", "Only the service role may send pushes");
   const { userId, message } = parseBody(await readJsonObject(req, 8192));
+  // Before the limit and the provider: a push for nobody must neither use up a quota nor
+  // reach a phone and then fail to be recorded.
+  const [{ known }] = await deps.sql<{ known: boolean }[]>`
+    select exists (select 1 from auth.users where id = ${userId}) as known`;
+  if (!known) throw new HttpError(404, "unknown_user", "No user with that user_id");
 
   const verdict = await enforce(deps.store, [
     { limit: deps.limits.user, key: userId },

@@ -176,6 +176,7 @@ Deno.test("only the service role may send, and bad input names the field", async
     }
     const unknown = await call(message(crypto.randomUUID()));
     assert.equal(unknown.status, 404);
-    assert.equal(push.requests.length, 1);
+    assert.equal((await unknown.json()).error.code, "unknown_user");
+    assert.equal(push.requests.length, 0, "nothing is sent for a user who does not exist");
   });
 });

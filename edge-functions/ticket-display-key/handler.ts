@@ -4,14 +4,13 @@ import type { Authenticator } from "../_shared/auth.ts";
 import type { Sql } from "../_shared/db.ts";
 import { HttpError, json, methodNotAllowed, type RequestContext } from "../_shared/http.ts";
 import type { QrKeys } from "../_shared/wasm.ts";
+import { uuidPattern } from "../_shared/ids.ts";
 
 export interface DisplayKeyDeps {
   sql: Sql;
   auth: Authenticator;
   keys: QrKeys;
 }
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function handleDisplayKey(req: Request, deps: DisplayKeyDeps, _ctx: RequestContext): Promise<Response> {
   if (req.method !== "GET") throw methodNotAllowed(["GET"]);

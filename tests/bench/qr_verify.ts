@@ -45,7 +45,11 @@ const nobleKey = unb64(keyB64);
 
 // The median of five timed passes over the codes, each pass `rounds` times through them:
 // WebCrypto's latency swings with how fast its worker thread wakes, so one pass misleads.
-async function time(name: string, rounds: number, verify: (code: string) => boolean | Promise<boolean>): Promise<number> {
+async function time(
+  name: string,
+  rounds: number,
+  verify: (code: string) => boolean | Promise<boolean>,
+): Promise<number> {
   for (const c of codes.slice(0, 200)) if (!(await verify(c))) throw new Error(`${name} rejected a good code`);
   const passes = [];
   for (let p = 0; p < 5; p++) {
@@ -60,7 +64,11 @@ async function time(name: string, rounds: number, verify: (code: string) => bool
     passes.push(((performance.now() - started) * 1000) / (rounds * codes.length));
   }
   const us = passes.sort((a, b) => a - b)[2];
-  report(`qr_verify_${name}_us_per_code`, us.toFixed(3), `µs (median of 5; range ${passes[0].toFixed(1)}–${passes[4].toFixed(1)})`);
+  report(
+    `qr_verify_${name}_us_per_code`,
+    us.toFixed(3),
+    `µs (median of 5; range ${passes[0].toFixed(1)}–${passes[4].toFixed(1)})`,
+  );
   return us;
 }
 
@@ -78,10 +86,14 @@ report("qr_verify_noble_over_wasm", (noble / wasm).toFixed(1), "×");
 
 // Size and a cold instantiation of the embedded module, in fresh processes.
 const wasmBytes = await Deno.readFile(new URL("../../pkg/web/usher_bg.wasm", import.meta.url));
-const gz = new Uint8Array(await new Response(new Blob([wasmBytes]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer());
+const gz = new Uint8Array(
+  await new Response(new Blob([wasmBytes]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer(),
+);
 report("wasm_size_bytes", String(wasmBytes.length), "bytes");
 report("wasm_size_gzip_bytes", String(gz.length), "bytes");
-const probe = `const t = performance.now(); await import(${JSON.stringify(new URL("../../pkg/deno/mod.js", import.meta.url).href)}); console.log(performance.now() - t);`;
+const probe = `const t = performance.now(); await import(${
+  JSON.stringify(new URL("../../pkg/deno/mod.js", import.meta.url).href)
+}); console.log(performance.now() - t);`;
 const samples = [];
 for (let i = 0; i < 5; i++) {
   const out = await new Deno.Command(Deno.execPath(), { args: ["eval", probe], stdout: "piped" }).output();

@@ -35,8 +35,11 @@ async function bareUpdateTps(clients: number): Promise<number> {
   await sql`insert into bench.redeem (id) select generate_series(1, 1000000)`;
   await sql`vacuum analyze bench.redeem`;
   try {
-    return await pgbench(clients, "\\set id random(1, 1000000)\n" +
-      "UPDATE bench.redeem SET redeemed_at = now() WHERE id = :id AND redeemed_at IS NULL;\n");
+    return await pgbench(
+      clients,
+      "\\set id random(1, 1000000)\n" +
+        "UPDATE bench.redeem SET redeemed_at = now() WHERE id = :id AND redeemed_at IS NULL;\n",
+    );
   } finally {
     await sql`drop schema bench cascade`;
   }
@@ -54,9 +57,12 @@ async function scanTicketTps(clients: number): Promise<number> {
   await sql`insert into public.tickets (id, order_id, event_id, user_id)
     select id, ${f.orderId}, ${f.eventId}, ${f.holderId} from bench.ids`;
   try {
-    return await pgbench(clients, "\\set n random(1, 100000)\n" +
-      `select public.scan_ticket('${f.eventId}', '${f.scannerId}', 'd', 'ok', 'live', ` +
-      "(select id from bench.ids where n = :n), null);\n");
+    return await pgbench(
+      clients,
+      "\\set n random(1, 100000)\n" +
+        `select public.scan_ticket('${f.eventId}', '${f.scannerId}', 'd', 'ok', 'live', ` +
+        "(select id from bench.ids where n = :n), null);\n",
+    );
   } finally {
     await sql`drop schema bench cascade`;
   }
@@ -75,8 +81,17 @@ async function scansPerSecond(clients: number): Promise<{ rate: number; doubles:
   const file = await Deno.makeTempFile();
   await Deno.writeTextFile(file, codes.join("\n") + "\n");
   const out = await new Deno.Command("wrk", {
-    args: ["-t", "2", "-c", String(clients), "-d", `${seconds}s`, "-s", new URL("./lib/scan.lua", import.meta.url).pathname,
-      `${functionsUrl}/scanner-validate`],
+    args: [
+      "-t",
+      "2",
+      "-c",
+      String(clients),
+      "-d",
+      `${seconds}s`,
+      "-s",
+      new URL("./lib/scan.lua", import.meta.url).pathname,
+      `${functionsUrl}/scanner-validate`,
+    ],
     env: { SCAN_CODES: file, SCAN_EVENT: f.eventId, SCAN_TOKEN: await userJwt(f.scannerId, 600) },
     stdout: "piped",
     stderr: "piped",
@@ -99,7 +114,11 @@ try {
     const sqlOnly = await scanTicketTps(clients);
     const ours = await scansPerSecond(clients);
     report(`pgbench_bare_update_tps_c${clients}`, ceiling.toFixed(0), "tps");
-    report(`pgbench_scan_ticket_tps_c${clients}`, sqlOnly.toFixed(0), `tps (${((100 * sqlOnly) / ceiling).toFixed(1)} % of bare)`);
+    report(
+      `pgbench_scan_ticket_tps_c${clients}`,
+      sqlOnly.toFixed(0),
+      `tps (${((100 * sqlOnly) / ceiling).toFixed(1)} % of bare)`,
+    );
     report(`scans_per_second_c${clients}`, ours.rate.toFixed(0), `scans/s (${ours.scans} scans)`);
     report(`scans_over_pgbench_c${clients}`, ((100 * ours.rate) / ceiling).toFixed(1), "% (target ≥ 25)");
     report(`double_redemptions_c${clients}`, String(ours.doubles), "(must be 0)");

@@ -16,10 +16,18 @@ export function checkQrVectors(api, assert) {
   for (const t of qrVectors.tickets) {
     const ring = api.ring(t.signing_keys);
     assert.equal(ring.signPrint(t.ticket_id, t.event_id, t.iat), t.print_code, `${t.name}: print code`);
-    assert.deepEqual(ring.displayKey(t.ticket_id, t.event_id), { kid: t.kid, key: t.display_key }, `${t.name}: display key`);
+    assert.deepEqual(
+      ring.displayKey(t.ticket_id, t.event_id),
+      { kid: t.kid, key: t.display_key },
+      `${t.name}: display key`,
+    );
     for (const live of t.live_codes) {
       assert.equal(api.liveIat(live.now), live.iat, `${t.name}: live iat at ${live.now}`);
-      assert.equal(api.signLive(t.display_key, t.kid, t.ticket_id, t.event_id, live.iat), live.code, `${t.name}: live code`);
+      assert.equal(
+        api.signLive(t.display_key, t.kid, t.ticket_id, t.event_id, live.iat),
+        live.code,
+        `${t.name}: live code`,
+      );
       checks += 2;
     }
     checks += 2;

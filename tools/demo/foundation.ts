@@ -43,7 +43,9 @@ export const foundationSteps: Step[] = [
         const seen: string[] = [];
         for (const [name, id] of [["ada", seedUsers.ada], ["grace", seedUsers.grace]] as const) {
           const [row] = await sql.begin(async (tx) => {
-            await tx`select set_config('request.jwt.claims', ${JSON.stringify({ sub: id, role: "authenticated" })}, true)`;
+            await tx`select set_config('request.jwt.claims', ${
+              JSON.stringify({ sub: id, role: "authenticated" })
+            }, true)`;
             await tx`set local role authenticated`;
             return await tx`select count(*)::int as n, count(*) filter (where user_id <> ${id})::int as others
               from public.tickets`;

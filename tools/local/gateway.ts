@@ -68,7 +68,8 @@ const byName = new Map(functions.map((f) => [f.name, f]));
 Deno.serve({
   hostname: "127.0.0.1",
   port: gatewayPort,
-  onListen: () => console.log(JSON.stringify({ msg: "gateway ready", port: gatewayPort, functions: [...byName.keys()] })),
+  onListen: () =>
+    console.log(JSON.stringify({ msg: "gateway ready", port: gatewayPort, functions: [...byName.keys()] })),
 }, async (req) => {
   const url = new URL(req.url);
   const match = /^\/functions\/v1\/([^/?#]+)(\/.*)?$/.exec(url.pathname);

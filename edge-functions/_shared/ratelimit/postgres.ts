@@ -92,9 +92,11 @@ export class PostgresStore implements RateLimitStore {
     try {
       return await withTimeout(query(), this.timeoutMs, "postgres");
     } catch (e) {
-      // An error from the server itself (a bad quota, say) is a bug to surface; anything
-      // else (refused, reset, timed out) means the store is out of reach.
-      if (e instanceof postgres.PostgresError) throw e;
+      // An error from the server about the call itself (a bad quota, say) is a bug to
+      // surface. Connection trouble (SQLSTATE class 08), exhausted resources (53, such as
+      // too many connections) and operator intervention (57, such as a shutdown) mean the
+      // store cannot answer now, as do refused, reset and timed-out connections.
+      if (e instanceof postgres.PostgresError && !/^(08|53|57)/.test(e.code)) throw e;
       throw new StoreUnavailable(`rate limit store (postgres) unreachable: ${describeError(e)}`);
     }
   }

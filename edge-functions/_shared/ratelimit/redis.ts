@@ -22,6 +22,9 @@ import { withTimeout } from "./timeout.ts";
 
 const scriptSha = createHash("sha1").update(gcraLua).digest("hex");
 
+/** Redis error prefixes that mean "not now" rather than "wrong call". */
+const unavailableReply = /^(LOADING|BUSY|OOM|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READONLY)\b/;
+
 type Pending = Take & { cost: number; nowUs?: number };
 
 /** The most takes sent in one script call; 8 measured best in tests/bench/ratelimit_redis.ts. */
@@ -94,9 +97,10 @@ export class RedisStore implements RateLimitStore {
     try {
       reply = await withTimeout(this.#evalsha(keys, args), this.timeoutMs, "redis");
     } catch (e) {
-      // A reply error (a bug in the script or its arguments) is surfaced as is; anything
-      // else (refused, reset, timed out, retries exhausted) means the store is out of reach.
-      if (e instanceof Error && e.name === "ReplyError") throw e;
+      // A reply error about the call (a bug in the script or its arguments) is surfaced as
+      // is. A server that is loading, busy, out of memory or without its primary cannot
+      // answer now, like a refused, reset or timed-out connection.
+      if (e instanceof Error && e.name === "ReplyError" && !unavailableReply.test(e.message)) throw e;
       throw new StoreUnavailable(`rate limit store (redis) unreachable: ${describeError(e)}`);
     }
     return takes.map((_, i) => {
