@@ -48,5 +48,5 @@ suite deno-test "$deno_counts" deno test --allow-all --no-check=remote edge-func
 
 echo
 for b in "${broken[@]}"; do echo "failed suite: $b"; done
-echo "tests: $passed passed, $failed failed"
+echo "tests: $passed passed, $failed failed" | tee "$LOCAL/test-summary"
 [ "$failed" -eq 0 ]
