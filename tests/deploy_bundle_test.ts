@@ -67,7 +67,9 @@ Deno.test("health served from a copy of its import graph loads the embedded wasm
     assert.equal(body.status, "ok");
     assert.match(body.core, /^\d+\.\d+\.\d+$/);
   } finally {
-    server.kill();
+    // SIGKILL: on SIGTERM `deno serve` would wait for the test's idle keep-alive
+    // connection to close, which took 20 s.
+    server.kill("SIGKILL");
     await server.stderr.cancel();
     await server.status;
     await Deno.remove(bundle, { recursive: true });

@@ -16,3 +16,12 @@ export function logger(base: LogFields, sink: (line: string) => void = console.l
     },
   };
 }
+
+/** An error's kind and code for a log line, never its text, which may quote a connection string. */
+export function describeError(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    return typeof code === "string" ? `${e.name} ${code}` : e.name;
+  }
+  return typeof e;
+}

@@ -1,7 +1,8 @@
 // Liveness and readiness: the wasm core loaded, and the database answers within a second.
 import type { Sql } from "../_shared/db.ts";
-import { json, methodNotAllowed } from "../_shared/http.ts";
-import type { RequestContext } from "../_shared/http.ts";
+import { json, methodNotAllowed, type RequestContext } from "../_shared/http.ts";
+import { describeError } from "../_shared/log.ts";
+import { withTimeout } from "../_shared/timeout.ts";
 import { coreVersion } from "../_shared/wasm.ts";
 
 export interface HealthDeps {
@@ -16,18 +17,12 @@ export async function handleHealth(req: Request, deps: HealthDeps, ctx: RequestC
 }
 
 async function databaseCheck(sql: Sql, ctx: RequestContext): Promise<string> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error("timed out after 1 s")), 1000);
-    });
-    await Promise.race([sql`select 1`, timeout]);
+    await withTimeout(sql`select 1`, 1000, "the database");
     return "ok";
   } catch (e) {
     // Health is public: the reason goes to the log, the caller sees only that it failed.
-    ctx.log.log("warn", "database check failed", { error: String(e) });
+    ctx.log.log("warn", "database check failed", { error: describeError(e) });
     return "unreachable";
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -7,17 +7,17 @@ import { logger } from "../_shared/log.ts";
 import { reissuePrintCode } from "../_shared/tickets.ts";
 import { liveIat, QrKeys, signLive } from "../_shared/wasm.ts";
 import { createEvent, createLegacyTicket, createTicket, type EventFixture } from "../../tests/support/fixtures.ts";
+import * as base64url from "../../tests/support/base64url.ts";
 import { dbUrl, jwtSecret, userJwt } from "../../tests/support/stack.ts";
 import { handleScan } from "./handler.ts";
 
 const sql = connect(dbUrl, 4);
 const auth = new Authenticator(jwtSecret);
-const keyA = "ka:" +
-  btoa(String.fromCharCode(...new Uint8Array(32).fill(7))).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
-const keyB = "kb:" +
-  btoa(String.fromCharCode(...new Uint8Array(32).fill(9))).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
-const keyForged = "ka:" +
-  btoa(String.fromCharCode(...new Uint8Array(32).fill(3))).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+/** A QR_SIGNING_KEYS entry whose 32 key bytes are all `byte`. */
+const testKey = (kid: string, byte: number) => `${kid}:${base64url.encode(new Uint8Array(32).fill(byte))}`;
+const keyA = testKey("ka", 7);
+const keyB = testKey("kb", 9);
+const keyForged = testKey("ka", 3);
 const keys = new QrKeys(keyA);
 /** Answered scans per event, to check the log holds every attempt. */
 const answered = new Map<string, number>();

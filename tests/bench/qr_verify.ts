@@ -4,6 +4,7 @@
 import { hmac } from "npm:@noble/hashes@2.4.0/hmac.js";
 import { sha256 } from "npm:@noble/hashes@2.4.0/sha2.js";
 import { QrKeys } from "../../edge-functions/_shared/wasm.ts";
+import * as base64url from "../support/base64url.ts";
 import { report } from "./lib/report.ts";
 
 const keyB64 = "pYDvyjEce6aN6NcyGUSjjvXQPxpBrIv23ThnQqmU894";
@@ -12,8 +13,6 @@ const eventId = "0b8e2f7c-3d1a-4e6b-9a54-7c2d1e0f3a98";
 const now = 1_767_225_600;
 const codes = Array.from({ length: 1000 }, () => keys.signPrint(crypto.randomUUID(), eventId, now));
 
-const unb64 = (s: string): Uint8Array<ArrayBuffer> =>
-  Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
 const uuidBytes = (u: string) => Uint8Array.from(u.replace(/-/g, "").match(/../g)!, (x) => parseInt(x, 16));
 const eventBytes = uuidBytes(eventId);
 const prefix = new TextEncoder().encode("usher-qr\0v1");
@@ -28,10 +27,10 @@ function macInput(code: string): { input: Uint8Array<ArrayBuffer>; mac: Uint8Arr
   input[o++] = kind.charCodeAt(0);
   input[o++] = kidBytes.length;
   input.set(kidBytes, o), (o += kidBytes.length);
-  input.set(unb64(tid), o), (o += 16);
+  input.set(base64url.decode(tid), o), (o += 16);
   input.set(eventBytes, o), (o += 16);
   new DataView(input.buffer).setBigUint64(o, BigInt(iat));
-  return { input, mac: unb64(mac) };
+  return { input, mac: base64url.decode(mac) };
 }
 
 function equal16(a: Uint8Array, b: Uint8Array): boolean {
@@ -40,8 +39,14 @@ function equal16(a: Uint8Array, b: Uint8Array): boolean {
   return d === 0;
 }
 
-const webKey = await crypto.subtle.importKey("raw", unb64(keyB64), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-const nobleKey = unb64(keyB64);
+const webKey = await crypto.subtle.importKey(
+  "raw",
+  base64url.decode(keyB64),
+  { name: "HMAC", hash: "SHA-256" },
+  false,
+  ["sign"],
+);
+const nobleKey = base64url.decode(keyB64);
 
 // The median of five timed passes over the codes, each pass `rounds` times through them:
 // WebCrypto's latency swings with how fast its worker thread wakes, so one pass misleads.

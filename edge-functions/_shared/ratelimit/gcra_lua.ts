@@ -86,10 +86,9 @@ for i = 1, #KEYS do
     store(KEYS[i], d)
   else
     if d[1] == 1 then
-      local count, period, burst, cost, now = args_of(i)
-      local interval = math.floor(period / count)
-      local reset = d[6] - interval * cost - now
-      d = {1, 0, math.floor((interval * burst - reset) / interval), -1, reset, -1}
+      -- It would have admitted, but nothing was taken: report it as a take of cost 0.
+      local count, period, burst, _, now = args_of(i)
+      d = decide(KEYS[i], count, period, burst, 0, now)
     end
     d[6] = -1
   end

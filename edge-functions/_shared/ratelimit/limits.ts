@@ -80,30 +80,13 @@ export async function enforce(store: RateLimitStore, checks: readonly LimitCheck
 
   const limitedBy = refused.map((s) => s.name);
   const waits = refused.map((s) => s.decision.retryAfterUs).filter((w): w is number => w !== null);
-  if (waits.length < refused.length) {
-    // Only a cost above the burst has no wait; no endpoint takes more than one unit, so
-    // this is a configuration error worth a clear message rather than a retry loop.
-    return {
-      allowed: false,
-      limitedBy,
-      error: new HttpError(
-        429,
-        "rate_limited",
-        `This request exceeds the ${limitedBy.join(", ")} limit's burst`,
-        headers,
-      ),
-    };
-  }
-  // The longest wait among the refusing limits, so that one retry after it can succeed.
-  const retryAfter = retryAfterField(Math.max(...waits));
-  return {
-    allowed: false,
-    limitedBy,
-    error: new HttpError(
-      429,
-      "rate_limited",
-      `Too many requests (${limitedBy.join(", ")} limit); retry after ${retryAfter} s`,
-      { ...headers, "retry-after": retryAfter },
-    ),
-  };
+  // Only a cost above the burst has no wait; no endpoint takes more than one unit, so that
+  // is a configuration error worth a clear message rather than a retry loop. Otherwise the
+  // caller waits for the longest of the refusing limits, so one retry after it can succeed.
+  const retryAfter = waits.length < refused.length ? null : retryAfterField(Math.max(...waits));
+  const message = retryAfter === null
+    ? `This request exceeds the ${limitedBy.join(", ")} limit's burst`
+    : `Too many requests (${limitedBy.join(", ")} limit); retry after ${retryAfter} s`;
+  const errorHeaders = retryAfter === null ? headers : { ...headers, "retry-after": retryAfter };
+  return { allowed: false, limitedBy, error: new HttpError(429, "rate_limited", message, errorHeaders) };
 }

@@ -5,16 +5,17 @@
 import postgres from "npm:postgres@3.4.9";
 import type { Sql } from "../db.ts";
 import {
+  checkCost,
   checkQuota,
   type Decision,
-  describeError,
   type Quota,
   type RateLimitStore,
   StoreUnavailable,
   type Take,
 } from "./store.ts";
 import { MicroBatcher } from "./batch.ts";
-import { withTimeout } from "./timeout.ts";
+import { describeError } from "../log.ts";
+import { withTimeout } from "../timeout.ts";
 
 type Row = {
   allowed: boolean;
@@ -46,8 +47,7 @@ export class PostgresStore implements RateLimitStore {
    */
   take(key: string, quota: Quota, cost = 1, nowUs?: number): Promise<Decision> {
     checkQuota(quota);
-    int(cost);
-    if (nowUs !== undefined) int(nowUs);
+    checkCost(cost, nowUs);
     return this.#batcher.add({ key, quota, cost, nowUs });
   }
 
@@ -74,6 +74,7 @@ export class PostgresStore implements RateLimitStore {
 
   async takeAll(takes: readonly Take[], cost = 1, nowUs?: number): Promise<Decision[]> {
     takes.forEach((t) => checkQuota(t.quota));
+    checkCost(cost, nowUs);
     if (takes.length === 1) return [await this.take(takes[0].key, takes[0].quota, cost, nowUs)];
     const list = (f: (t: Take) => string) => `array[${takes.map(f).join(",")}]`;
     const rows = await this.#call(() =>

@@ -8,9 +8,9 @@
 import { createHash } from "node:crypto";
 import { Redis } from "npm:ioredis@6.0.0";
 import {
+  checkCost,
   checkQuota,
   type Decision,
-  describeError,
   type Quota,
   type RateLimitStore,
   StoreUnavailable,
@@ -18,7 +18,8 @@ import {
 } from "./store.ts";
 import { gcraLua } from "./gcra_lua.ts";
 import { MicroBatcher } from "./batch.ts";
-import { withTimeout } from "./timeout.ts";
+import { describeError } from "../log.ts";
+import { withTimeout } from "../timeout.ts";
 
 const scriptSha = createHash("sha1").update(gcraLua).digest("hex");
 
@@ -126,9 +127,4 @@ export class RedisStore implements RateLimitStore {
       return (await this.redis.eval(gcraLua, keys.length, ...keys, ...args)) as number[];
     }
   }
-}
-
-function checkCost(cost: number, nowUs: number | undefined): void {
-  if (!Number.isSafeInteger(cost) || cost < 0) throw new TypeError(`invalid rate limit cost ${cost}`);
-  if (nowUs !== undefined && !Number.isSafeInteger(nowUs)) throw new TypeError(`invalid time ${nowUs}`);
 }

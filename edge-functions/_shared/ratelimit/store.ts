@@ -46,11 +46,8 @@ export function checkQuota(q: Quota): void {
   if (!ok) throw new TypeError(`invalid rate limit quota ${JSON.stringify(q)}`);
 }
 
-/** An error's kind and code for a log line, never its text, which may quote a connection string. */
-export function describeError(e: unknown): string {
-  if (e instanceof Error) {
-    const code = (e as { code?: unknown }).code;
-    return typeof code === "string" ? `${e.name} ${code}` : e.name;
-  }
-  return typeof e;
+/** A take's cost and optional time must be safe integers, the cost not negative. */
+export function checkCost(cost: number, nowUs: number | undefined): void {
+  if (!Number.isSafeInteger(cost) || cost < 0) throw new TypeError(`invalid rate limit cost ${cost}`);
+  if (nowUs !== undefined && !Number.isSafeInteger(nowUs)) throw new TypeError(`invalid time ${nowUs}`);
 }

@@ -1,5 +1,5 @@
-// A bound on how long a limiter call may take: a store that hangs is treated like one that
-// refuses connections, so the limit's fail-open or fail-closed rule applies quickly.
+// A bound on how long a call to a store may take: one that hangs is treated like one that
+// refuses connections, so a rate limit's fail rule applies quickly and health answers.
 
 class TimeoutError extends Error {
   override name = "TimeoutError";
