@@ -13,8 +13,9 @@ import {
   StoreUnavailable,
   type Take,
 } from "./store.ts";
-import { MicroBatcher } from "./batch.ts";
+import { Batcher } from "../batch.ts";
 import { describeError } from "../log.ts";
+import { sqlText } from "../sql_text.ts";
 import { withTimeout } from "../timeout.ts";
 
 type Row = {
@@ -33,7 +34,7 @@ const maxBatch = 16;
 
 export class PostgresStore implements RateLimitStore {
   readonly kind = "postgres";
-  readonly #batcher = new MicroBatcher<Pending, Decision>(
+  readonly #batcher = new Batcher<Pending, Decision>(
     maxBatch,
     (batch) => batch.length === 1 ? this.#takeOne(batch[0]).then((d) => [d]) : this.#takeMany(batch),
   );
@@ -43,7 +44,7 @@ export class PostgresStore implements RateLimitStore {
 
   /**
    * Takes from one key. Concurrent takes travel together in one rate_limit_take_many call
-   * (see batch.ts): one statement and one commit for all of them.
+   * (see ../batch.ts): one statement and one commit for all of them.
    */
   take(key: string, quota: Quota, cost = 1, nowUs?: number): Promise<Decision> {
     checkQuota(quota);
@@ -55,7 +56,7 @@ export class PostgresStore implements RateLimitStore {
     // The composite comes back as one text column: calling the function in the select list
     // spares the server the function scan (and its tuplestore) of `select * from f()`.
     const [row] = await this.#call(() =>
-      this.sql.unsafe<{ d: string }[]>(`select public.rate_limit_take(${text(p.key)}, ${int(p.quota.count)},
+      this.sql.unsafe<{ d: string }[]>(`select public.rate_limit_take(${sqlText(p.key)}, ${int(p.quota.count)},
         ${int(p.quota.periodUs)}, ${int(p.quota.burst)}, ${int(p.cost)}, ${time(p.nowUs)})::text as d`)
     );
     return fromRecord(row.d);
@@ -64,7 +65,7 @@ export class PostgresStore implements RateLimitStore {
   async #takeMany(batch: Pending[]): Promise<Decision[]> {
     const list = (f: (p: Pending) => string) => `array[${batch.map(f).join(",")}]`;
     const rows = await this.#call(() =>
-      this.sql.unsafe<Row[]>(`select * from public.rate_limit_take_many(${list((p) => text(p.key))}::text[],
+      this.sql.unsafe<Row[]>(`select * from public.rate_limit_take_many(${list((p) => sqlText(p.key))}::text[],
         ${list((p) => int(p.quota.count))}::integer[], ${list((p) => int(p.quota.periodUs))}::bigint[],
         ${list((p) => int(p.quota.burst))}::integer[], ${list((p) => int(p.cost))}::bigint[],
         ${list((p) => time(p.nowUs))}::bigint[])`)
@@ -78,7 +79,7 @@ export class PostgresStore implements RateLimitStore {
     if (takes.length === 1) return [await this.take(takes[0].key, takes[0].quota, cost, nowUs)];
     const list = (f: (t: Take) => string) => `array[${takes.map(f).join(",")}]`;
     const rows = await this.#call(() =>
-      this.sql.unsafe<Row[]>(`select * from public.rate_limit_take_all(${list((t) => text(t.key))}::text[],
+      this.sql.unsafe<Row[]>(`select * from public.rate_limit_take_all(${list((t) => sqlText(t.key))}::text[],
         ${list((t) => int(t.quota.count))}::integer[], ${list((t) => int(t.quota.periodUs))}::bigint[],
         ${list((t) => int(t.quota.burst))}::integer[], ${int(cost)}, ${time(nowUs)})`)
     );
@@ -103,10 +104,7 @@ export class PostgresStore implements RateLimitStore {
   }
 }
 
-// The calls above are sent as text with their values inlined, not as parameters: postgres.js
-// with `prepare: false` (which Supabase's transaction-mode pooler needs) describes every
-// parameterised statement in a round trip of its own before running it, and a limiter
-// sits in front of every request, so that round trip would double its latency. Only two
+// The calls above are sent as text with their values inlined (see ../sql_text.ts). Only two
 // kinds of value are inlined, both unable to break out of their place in the statement:
 // integers checked to be safe integers, and keys written as hexadecimal digits.
 
@@ -117,13 +115,6 @@ function time(nowUs: number | undefined): string {
 function int(n: number): string {
   if (!Number.isSafeInteger(n)) throw new TypeError(`rate limit arguments must be integers, got ${n}`);
   return String(n);
-}
-
-const hexByte = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-
-function text(s: string): string {
-  const hex = Array.from(new TextEncoder().encode(s), (b) => hexByte[b]).join("");
-  return `convert_from(decode('${hex}', 'hex'), 'UTF8')`;
 }
 
 /**

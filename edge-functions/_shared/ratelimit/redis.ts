@@ -17,7 +17,7 @@ import {
   type Take,
 } from "./store.ts";
 import { gcraLua } from "./gcra_lua.ts";
-import { MicroBatcher } from "./batch.ts";
+import { Batcher } from "../batch.ts";
 import { describeError } from "../log.ts";
 import { withTimeout } from "../timeout.ts";
 
@@ -34,7 +34,7 @@ const maxBatch = 8;
 export class RedisStore implements RateLimitStore {
   readonly kind = "redis";
   readonly redis: Redis;
-  readonly #batcher = new MicroBatcher<Pending, Decision>(
+  readonly #batcher = new Batcher<Pending, Decision>(
     maxBatch,
     (batch) => this.#run("each", batch, (p) => p.cost, (p) => p.nowUs),
   );

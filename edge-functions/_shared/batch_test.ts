@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { Batcher } from "./batch.ts";
+
+/** A send that records its batches and answers each item doubled once `release` is called. */
+function gatedSend() {
+  const batches: number[][] = [];
+  const gates: (() => void)[] = [];
+  const send = (batch: number[]) => {
+    batches.push(batch);
+    return new Promise<number[]>((resolve) => gates.push(() => resolve(batch.map((n) => n * 2))));
+  };
+  return { batches, send, release: () => gates.shift()!() };
+}
+
+Deno.test("items added in one tick go together, in calls of at most maxBatch, each answered its own", async () => {
+  const g = gatedSend();
+  const b = new Batcher(3, g.send);
+  const answers = Promise.all([1, 2, 3, 4, 5].map((n) => b.add(n)));
+  await Promise.resolve();
+  assert.deepEqual(g.batches, [[1, 2, 3], [4, 5]]);
+  g.release();
+  g.release();
+  assert.deepEqual(await answers, [2, 4, 6, 8, 10]);
+});
+
+Deno.test("with one call in flight, later items wait for it and then leave together", async () => {
+  const g = gatedSend();
+  const b = new Batcher(10, g.send, 1);
+  const first = b.add(1);
+  await Promise.resolve();
+  const later = [2, 3, 4].map((n) => b.add(n));
+  await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(g.batches, [[1]], "nothing leaves while the first call is out");
+  g.release();
+  assert.equal(await first, 2);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(g.batches, [[1], [2, 3, 4]]);
+  g.release();
+  assert.deepEqual(await Promise.all(later), [4, 6, 8]);
+});
+
+Deno.test("a failed call rejects its own items only, and the next call still goes", async () => {
+  let calls = 0;
+  const b = new Batcher(10, (batch: number[]) => {
+    calls++;
+    return calls === 1 ? Promise.reject(new Error("down")) : Promise.resolve(batch);
+  }, 1);
+  const failed = b.add(1);
+  await Promise.resolve();
+  const next = b.add(2);
+  await assert.rejects(failed, /down/);
+  assert.equal(await next, 2);
+});
