@@ -10,9 +10,11 @@ import { createEvent, createLegacyTicket, createTicket, type EventFixture } from
 import * as base64url from "../../tests/support/base64url.ts";
 import { dbUrl, jwtSecret, userJwt } from "../../tests/support/stack.ts";
 import { handleScan } from "./handler.ts";
+import { ScanRecorder } from "./recorder.ts";
 
 const sql = connect(dbUrl, 4);
 const auth = new Authenticator(jwtSecret);
+const recorder = new ScanRecorder(sql);
 /** A QR_SIGNING_KEYS entry whose 32 key bytes are all `byte`. */
 const testKey = (kid: string, byte: number) => `${kid}:${base64url.encode(new Uint8Array(32).fill(byte))}`;
 const keyA = testKey("ka", 7);
@@ -35,7 +37,7 @@ async function scan(
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
     body: JSON.stringify(opts.body ?? { code, event_id: f.eventId, device_id: opts.device ?? "door-1" }),
   });
-  const deps = { sql, auth, keys: opts.ring ?? keys, now: () => opts.now ?? T0 };
+  const deps = { recorder, auth, keys: opts.ring ?? keys, now: () => opts.now ?? T0 };
   const res = await handleScan(req, deps, ctx);
   answered.set(f.eventId, (answered.get(f.eventId) ?? 0) + 1);
   return await res.json();

@@ -4,12 +4,13 @@ import { connect } from "../_shared/db.ts";
 import { serve } from "../_shared/http.ts";
 import { QrKeys } from "../_shared/wasm.ts";
 import { handleScan } from "./handler.ts";
+import { ScanRecorder } from "./recorder.ts";
 
 const env = requireEnv(["SUPABASE_DB_URL", "JWT_SECRET", "QR_SIGNING_KEYS"]);
 
 export default {
   fetch: serve("scanner-validate", handleScan, {
-    sql: connect(env.SUPABASE_DB_URL, intEnv("SCANNER_DB_POOL", 10)),
+    recorder: new ScanRecorder(connect(env.SUPABASE_DB_URL, intEnv("SCANNER_DB_POOL", 4))),
     auth: new Authenticator(env.JWT_SECRET),
     keys: new QrKeys(env.QR_SIGNING_KEYS),
     now: () => Math.floor(Date.now() / 1000),

@@ -2,7 +2,6 @@
 // codes; a legacy code is recognised by its shape. A genuine code for another event fails
 // its MAC (the event is bound, not carried), so a MAC failure is re-checked against the
 // claimed ticket's own event to tell `wrong_event` from a forgery.
-import type { Sql } from "../_shared/db.ts";
 import { claimedTicket, type QrKeys, type QrReason } from "../_shared/wasm.ts";
 
 export type CodeKind = "print" | "live" | "legacy" | "unknown";
@@ -15,7 +14,14 @@ export interface Verdict {
 
 const legacyPattern = /^[A-Z0-9]{8}$/;
 
-export async function verdictFor(code: string, eventId: string, now: number, keys: QrKeys, sql: Sql): Promise<Verdict> {
+/** `ticketEvent` answers the event a ticket belongs to, or null for no such ticket. */
+export async function verdictFor(
+  code: string,
+  eventId: string,
+  now: number,
+  keys: QrKeys,
+  ticketEvent: (ticketId: string) => Promise<string | null>,
+): Promise<Verdict> {
   if (!code.startsWith("v1.")) {
     return legacyPattern.test(code)
       ? { verdict: "ok", kind: "legacy", ticketId: null }
@@ -28,11 +34,9 @@ export async function verdictFor(code: string, eventId: string, now: number, key
   const kind: CodeKind = checked.reason === "malformed" ? "unknown" : code[3] === "l" ? "live" : "print";
   if (checked.reason === "invalid_signature") {
     const claimed = claimedTicket(code);
-    const [row] = claimed
-      ? await sql<{ event_id: string | null }[]>`select public.ticket_event(${claimed}) as event_id`
-      : [];
-    if (claimed && row?.event_id && row.event_id !== eventId) {
-      const elsewhere = keys.verify(code, row.event_id, now);
+    const claimedEvent = claimed ? await ticketEvent(claimed) : null;
+    if (claimed && claimedEvent && claimedEvent !== eventId) {
+      const elsewhere = keys.verify(code, claimedEvent, now);
       if (elsewhere.ok || elsewhere.reason === "expired" || elsewhere.reason === "not_yet_valid") {
         return { verdict: "wrong_event", kind, ticketId: claimed };
       }

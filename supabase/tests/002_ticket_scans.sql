@@ -1,7 +1,7 @@
 -- Ticket codes, redemption and the scan log, seen by each API role: only the service role
 -- (the edge functions) may scan, issue or re-issue, and nobody reads another's codes.
 begin;
-select plan(14);
+select plan(17);
 
 select has_column('public', 'tickets', 'qr_code_signed', 'tickets carry a signed code');
 select has_column('public', 'events', 'require_live_codes', 'events can require live codes');
@@ -14,6 +14,7 @@ select throws_ok($$ select * from public.ticket_scans $$, '42501', null, 'anon c
 select throws_ok($$ select public.scan_ticket('10000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000003',
                                               'd', 'ok', 'legacy', null, 'GRACE001') $$,
                  '42501', null, 'anon cannot call the redemption function');
+select throws_ok($$ select * from public.scan_tickets('[]') $$, '42501', null, 'anon cannot call the batch redemption function');
 
 set local role authenticated;
 select tests.as_user('00000000-0000-4000-8000-000000000003');
@@ -21,6 +22,8 @@ select throws_ok($$ select * from public.ticket_scans $$, '42501', null, 'even s
 select throws_ok($$ select public.scan_ticket('10000000-0000-4000-8000-000000000001', auth.uid(),
                                               'd', 'ok', 'legacy', null, 'GRACE001') $$,
                  '42501', null, 'scanner staff cannot call the redemption function directly');
+select throws_ok($$ select * from public.scan_tickets('[]') $$, '42501', null,
+                 'scanner staff cannot call the batch redemption function directly');
 select throws_ok($$ select public.set_ticket_print_code('30000000-0000-4000-8000-000000000001', 'v1.p.x', true) $$,
                  '42501', null, 'a user cannot re-issue a code');
 select throws_ok($$ select public.owned_ticket('30000000-0000-4000-8000-000000000001', auth.uid()) $$,
@@ -40,6 +43,13 @@ select throws_ok($$ select public.scan_ticket('10000000-0000-4000-8000-000000000
 select is((public.scan_ticket('10000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000003',
                               'd', 'malformed', 'unknown') ->> 'result'),
           'malformed', 'the service role can scan, and a refused code is logged as such');
+select is((select array_agg(scan ->> 'result' order by idx) from public.scan_tickets($$[
+             {"event_id": "10000000-0000-4000-8000-000000000001", "scanner_id": "00000000-0000-4000-8000-000000000001",
+              "device_id": "d", "verdict": "ok", "kind": "legacy", "code": "GRACE001"},
+             {"event_id": "10000000-0000-4000-8000-000000000001", "scanner_id": "00000000-0000-4000-8000-000000000003",
+              "device_id": "d", "verdict": "malformed", "kind": "unknown"}]$$)),
+          array['forbidden', 'malformed'],
+          'in a batch, a stranger''s scan is refused alone and the staff scan beside it is decided');
 
 select * from finish();
 rollback;

@@ -1,0 +1,76 @@
+// Where scans meet the database. Each scan is decided, redeemed and logged by
+// public.scan_tickets, in batches: while one batch is in the database, the scans that
+// arrive wait and then leave together, so under load one statement and one commit serve
+// many scans, and scans of one ticket from two doors meet inside one transaction instead
+// of queueing on its row lock.
+import { Batcher } from "../_shared/batch.ts";
+import type { Sql } from "../_shared/db.ts";
+import { sqlText } from "../_shared/sql_text.ts";
+import type { CodeKind, Verdict } from "./verdict.ts";
+
+export interface ScanInput {
+  eventId: string;
+  scannerId: string;
+  deviceId: string;
+  verdict: Verdict["verdict"];
+  kind: CodeKind;
+  ticketId: string | null;
+  /** The code itself, for print and legacy codes (scan_ticket compares or looks it up). */
+  code: string | null;
+}
+
+/** What scan_tickets answers for one scan: the JSON the scanner gets, or `forbidden`. */
+export type ScanAnswer = { result: string } & Record<string, unknown>;
+
+/** Enough to keep a batch's transaction short; more would only make its scans wait. */
+const maxBatch = 32;
+/** Postgres's SQLSTATE for a transaction it chose to abort to break a deadlock. */
+const deadlockDetected = "40P01";
+
+export class ScanRecorder {
+  readonly #batcher: Batcher<ScanInput, ScanAnswer>;
+
+  constructor(readonly sql: Sql) {
+    this.#batcher = new Batcher(maxBatch, (scans) => this.#send(scans), 1);
+  }
+
+  record(scan: ScanInput): Promise<ScanAnswer> {
+    return this.#batcher.add(scan);
+  }
+
+  /** The event a ticket belongs to, or null for no such ticket. */
+  async ticketEvent(ticketId: string): Promise<string | null> {
+    const [row] = await this.sql<{ event_id: string | null }[]>`select public.ticket_event(${ticketId}) as event_id`;
+    return row?.event_id ?? null;
+  }
+
+  async #send(scans: ScanInput[]): Promise<ScanAnswer[]> {
+    // The whole batch is one value, inlined (see sql_text.ts), so the call is one round trip.
+    const payload = sqlText(JSON.stringify(scans.map((s) => ({
+      event_id: s.eventId,
+      scanner_id: s.scannerId,
+      device_id: s.deviceId,
+      verdict: s.verdict,
+      kind: s.kind,
+      ticket_id: s.ticketId,
+      code: s.code,
+    }))));
+    const call = () =>
+      this.sql.unsafe<{ idx: number; scan: ScanAnswer }[]>(
+        `select idx, scan from public.scan_tickets(${payload}::jsonb)`,
+      );
+    let rows;
+    try {
+      rows = await call();
+    } catch (e) {
+      // Batches lock tickets in one order, but a legacy code is locked by its code, not its
+      // ticket id, so two batches can still cross. Postgres then rolls one back whole; it
+      // left no trace, so sending it again is safe.
+      if ((e as { code?: string }).code !== deadlockDetected) throw e;
+      rows = await call();
+    }
+    const answers: ScanAnswer[] = new Array(scans.length);
+    for (const row of rows) answers[row.idx] = row.scan;
+    return answers;
+  }
+}

@@ -1,0 +1,98 @@
+// Batched scans against the real database: what one transaction decides for many scans,
+// what two function instances decide when they race, and a deadlock survived.
+import assert from "node:assert/strict";
+import { connect } from "../_shared/db.ts";
+import { QrKeys } from "../_shared/wasm.ts";
+import { createEvent, createTicket, type EventFixture } from "../../tests/support/fixtures.ts";
+import { dbUrl, qrSigningKeys } from "../../tests/support/stack.ts";
+import { type ScanInput, ScanRecorder } from "./recorder.ts";
+
+const keys = new QrKeys(qrSigningKeys);
+
+function scanOf(f: EventFixture, ticketId: string, deviceId: string, scannerId = f.scannerId): ScanInput {
+  return { eventId: f.eventId, scannerId, deviceId, verdict: "ok", kind: "live", ticketId, code: null };
+}
+
+async function logged(sql: ReturnType<typeof connect>, ticketIds: string[]) {
+  const [row] = await sql<{ scans: number; admitted: number }[]>`
+    select count(*)::int as scans, count(*) filter (where result = 'redeemed')::int as admitted
+      from public.ticket_scans where ticket_id = any(${ticketIds}::uuid[])`;
+  return { ...row };
+}
+
+Deno.test("batched scans", async (t) => {
+  const sql = connect(dbUrl, 4);
+  const f = await createEvent(sql);
+
+  await t.step("two doors' scans of one ticket in one batch: the first admits, the second is told", async () => {
+    const recorder = new ScanRecorder(sql);
+    const { ticketId } = await createTicket(sql, keys, f);
+    // Added in one tick, so they travel in one call.
+    const [a, b] = await Promise.all([
+      recorder.record(scanOf(f, ticketId, "door-1")),
+      recorder.record(scanOf(f, ticketId, "door-2")),
+    ]);
+    assert.equal(a.result, "redeemed");
+    assert.equal(b.result, "already_redeemed");
+    assert.deepEqual(b.first_scan, { at: a.redeemed_at, device_id: "door-1" });
+    assert.deepEqual(await logged(sql, [ticketId]), { scans: 2, admitted: 1 });
+  });
+
+  await t.step("a stranger's scan in a batch is refused alone, unlogged", async () => {
+    const recorder = new ScanRecorder(sql);
+    const { ticketId } = await createTicket(sql, keys, f);
+    const [stranger, staff] = await Promise.all([
+      recorder.record(scanOf(f, ticketId, "door-1", f.holderId)),
+      recorder.record(scanOf(f, ticketId, "door-2")),
+    ]);
+    assert.deepEqual(stranger, { result: "forbidden" });
+    assert.equal(staff.result, "redeemed");
+    assert.deepEqual(await logged(sql, [ticketId]), { scans: 1, admitted: 1 });
+  });
+
+  await t.step("two function instances racing over 40 tickets at 4 doors admit each exactly once", async () => {
+    const instances = [new ScanRecorder(connect(dbUrl, 2)), new ScanRecorder(connect(dbUrl, 2))];
+    const tickets = await Promise.all(Array.from({ length: 40 }, () => createTicket(sql, keys, f)));
+    const ids = tickets.map((x) => x.ticketId);
+    const scans = ids.flatMap((id) => [0, 1, 2, 3].map((door) => ({ id, door })));
+    // Waves of scans, so batches in both instances overlap and wait on each other's locks.
+    const results: string[] = [];
+    for (let wave = 0; wave < scans.length; wave += 40) {
+      const answers = await Promise.all(
+        scans.slice(wave, wave + 40).map(({ id, door }) => instances[door % 2].record(scanOf(f, id, `door-${door}`))),
+      );
+      results.push(...answers.map((a) => a.result));
+    }
+    assert.equal(results.filter((r) => r === "redeemed").length, 40);
+    assert.equal(results.filter((r) => r === "already_redeemed").length, 120);
+    assert.deepEqual(await logged(sql, ids), { scans: 160, admitted: 40 });
+    await Promise.all(instances.map((i) => i.sql.end()));
+  });
+
+  await t.step("a batch Postgres aborts to break a deadlock is sent again, and nothing is logged twice", async () => {
+    const recorder = new ScanRecorder(connect(dbUrl, 2));
+    const tickets = await Promise.all([createTicket(sql, keys, f), createTicket(sql, keys, f)]);
+    // The batch locks in ticket order: `first` and then `second`.
+    const [first, second] = tickets.map((x) => x.ticketId).sort();
+    const other = connect(dbUrl, 1);
+    const batch = other.begin(async (tx) => {
+      await tx`select 1 from public.tickets where id = ${second} for update`;
+      const answers = Promise.all([
+        recorder.record(scanOf(f, first, "door-1")),
+        recorder.record(scanOf(f, second, "door-1")),
+      ]);
+      // Let the batch lock `first` and queue behind this transaction for `second`, then
+      // close the cycle. Postgres aborts the batch, which waited first.
+      await new Promise((r) => setTimeout(r, 300));
+      await tx`select 1 from public.tickets where id = ${first} for update`;
+      // Wrapped, so the transaction commits without waiting for the batch it holds up.
+      return { answers };
+    });
+    const answers = await (await batch).answers;
+    assert.deepEqual(answers.map((a) => a.result), ["redeemed", "redeemed"]);
+    assert.deepEqual(await logged(sql, [first, second]), { scans: 2, admitted: 2 });
+    await Promise.all([recorder.sql.end(), other.end()]);
+  });
+
+  await sql.end();
+});

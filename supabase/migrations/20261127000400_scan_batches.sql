@@ -1,0 +1,138 @@
+-- Scans in batches. A function instance sends the scans that arrive while its previous
+-- batch is in the database as one call of scan_tickets: one statement and one commit for
+-- all of them, each scan still decided, redeemed and logged as scan_ticket always did.
+-- scan_ticket becomes a batch of one, so both share one body.
+
+-- Many scans in one transaction. `p_scans` is a JSON array of objects with the arguments of
+-- scan_ticket as keys (event_id, scanner_id, device_id, verdict, kind, ticket_id, code);
+-- each answer carries its scan's position in the array (`idx`, from 0). A scanner who is
+-- not staff for the event gets `{"result": "forbidden"}` for that scan alone, unlogged, so
+-- one bad caller never fails the others' scans.
+--
+-- Rows are locked in one order in every batch (ticket id, then legacy code), so two
+-- batches that share tickets wait for each other instead of deadlocking. Two scans of one
+-- ticket in the same batch are decided one after the other, as if they had come apart:
+-- the second sees the first's redemption.
+create function public.scan_tickets(p_scans jsonb)
+returns table (idx integer, scan jsonb)
+language plpgsql volatile security definer
+set search_path = ''
+as $$
+declare
+  s record;
+  v_event public.events%rowtype;
+  v_scanner uuid;
+  v_is_staff boolean;
+  v_ticket public.tickets%rowtype;
+  v_result text;
+  v_now timestamptz;
+begin
+  for s in
+    select (x.n - 1)::integer as n, r.*
+      from jsonb_array_elements(p_scans) with ordinality as x(value, n),
+           jsonb_to_record(x.value) as r(event_id uuid, scanner_id uuid, device_id text, verdict text,
+                                          kind text, ticket_id uuid, code text)
+     order by r.ticket_id nulls last, r.code, x.n
+  loop
+    idx := s.n;
+    -- Scans from one door come in runs: the event and the staff check carry over while the
+    -- event and the scanner stay the same.
+    if v_event.id is distinct from s.event_id or v_scanner is distinct from s.scanner_id then
+      select * into v_event from public.events where id = s.event_id;
+      v_scanner := s.scanner_id;
+      v_is_staff := exists (select 1 from public.event_staff f
+                             where f.event_id = s.event_id and f.user_id = s.scanner_id
+                               and f.role in ('scanner', 'manager'));
+    end if;
+    if not v_is_staff then
+      scan := '{"result": "forbidden"}'::jsonb;
+      return next;
+      continue;
+    end if;
+
+    v_now := clock_timestamp();
+    v_ticket := null;
+    v_result := null;
+    if s.kind = 'legacy' then
+      if not v_event.allow_legacy_codes then
+        v_result := 'legacy_code_disabled';
+      else
+        select * into v_ticket from public.tickets where qr_code = s.code for update;
+      end if;
+    elsif s.verdict in ('ok', 'wrong_event') then
+      select * into v_ticket from public.tickets where id = s.ticket_id for update;
+    else
+      v_result := s.verdict;
+    end if;
+
+    if v_result is null then
+      v_result := case
+        when v_ticket.id is null then 'not_found'
+        when v_ticket.event_id <> s.event_id then 'wrong_event'
+        when v_ticket.status in ('cancelled', 'refunded') then 'revoked'
+        when s.kind = 'print' and v_ticket.qr_code_signed is distinct from s.code then 'revoked'
+        when s.kind in ('print', 'legacy') and v_event.require_live_codes then 'live_code_required'
+        when v_ticket.redeemed_at is null then 'redeemed'
+        when v_ticket.redeemed_device_id = s.device_id
+             and v_now - v_ticket.redeemed_at < interval '10 seconds' then 'rescan'
+        else 'already_redeemed'
+      end;
+    end if;
+
+    if v_result = 'redeemed' then
+      -- The row is locked, so the guard cannot fail here; it keeps the update honest if the
+      -- lock is ever removed.
+      update public.tickets
+         set redeemed_at = v_now, redeemed_device_id = s.device_id, status = 'redeemed'
+       where id = v_ticket.id and redeemed_at is null
+      returning * into v_ticket;
+    end if;
+
+    insert into public.ticket_scans (ticket_id, event_id, device_id, scanner_id, result, code_kind, scanned_at)
+    values (case when v_result = 'wrong_event' then null else v_ticket.id end,
+            s.event_id, s.device_id, s.scanner_id, v_result, s.kind, v_now);
+
+    scan := case
+      when v_result = 'redeemed' then
+        jsonb_build_object('result', v_result, 'ticket_id', v_ticket.id, 'redeemed_at', v_ticket.redeemed_at)
+      when v_result in ('rescan', 'already_redeemed') then
+        jsonb_build_object('result', v_result, 'ticket_id', v_ticket.id, 'redeemed_at', v_ticket.redeemed_at,
+          'first_scan', jsonb_build_object('at', v_ticket.redeemed_at, 'device_id', v_ticket.redeemed_device_id))
+      else jsonb_build_object('result', v_result)
+    end;
+    return next;
+  end loop;
+end
+$$;
+
+-- One scan, decided and logged in one transaction, as before: a batch of one. A caller who
+-- is not scanner staff is refused with UR403.
+create or replace function public.scan_ticket(
+  p_event_id uuid,
+  p_scanner_id uuid,
+  p_device_id text,
+  p_verdict text,
+  p_kind text,
+  p_ticket_id uuid default null,
+  p_code text default null
+) returns jsonb
+language plpgsql volatile security definer
+set search_path = ''
+as $$
+declare
+  v_scan jsonb;
+begin
+  select t.scan into v_scan
+    from public.scan_tickets(jsonb_build_array(jsonb_build_object(
+      'event_id', p_event_id, 'scanner_id', p_scanner_id, 'device_id', p_device_id,
+      'verdict', p_verdict, 'kind', p_kind, 'ticket_id', p_ticket_id, 'code', p_code))) t;
+  if v_scan ->> 'result' = 'forbidden' then
+    raise exception 'user % may not scan for event %', p_scanner_id, p_event_id
+      using errcode = 'UR403';
+  end if;
+  return v_scan;
+end
+$$;
+
+revoke execute on function public.scan_tickets(jsonb) from public, anon, authenticated;
+grant execute on function public.scan_tickets(jsonb) to service_role;
