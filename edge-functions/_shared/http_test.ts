@@ -79,6 +79,23 @@ Deno.test("readJsonObject refuses bad input with a 4xx naming the problem", asyn
   assert.equal(big.code, "body_too_large");
 });
 
+Deno.test("readJsonObject reads a body of declared length whole, and holds it to the limit", async () => {
+  const body = '{"a":1}';
+  assert.deepEqual(await readJsonObject(post(body, undefined, { "content-length": String(body.length) }), 64), {
+    a: 1,
+  });
+  const over = JSON.stringify({ a: "x".repeat(100) });
+  assert.equal(
+    (await rejection(readJsonObject(post(over, undefined, { "content-length": "200" }), 64))).code,
+    "body_too_large",
+  );
+  // In-process, nothing holds a body to its header: a short claim for a long body is caught too.
+  assert.equal(
+    (await rejection(readJsonObject(post(over, undefined, { "content-length": "10" }), 64))).code,
+    "body_too_large",
+  );
+});
+
 Deno.test("readJsonObject stops reading a streamed body once it passes the limit", async () => {
   let pulled = 0;
   const endless = new ReadableStream<Uint8Array>({

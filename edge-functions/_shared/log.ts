@@ -9,9 +9,21 @@ export interface Logger {
   log(level: Level, msg: string, fields?: LogFields): void;
 }
 
-export function logger(base: LogFields, sink: (line: string) => void = console.log): Logger {
+const rank: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/** The least level written: `LOG_LEVEL` (debug, info, warn or error), info if unset. */
+export function levelFrom(value: string | undefined): Level {
+  if (value === undefined || value === "") return "info";
+  if (value in rank) return value as Level;
+  throw new Error(`LOG_LEVEL must be debug, info, warn or error, not ${JSON.stringify(value)}`);
+}
+
+const configured = levelFrom(Deno.env.get("LOG_LEVEL"));
+
+export function logger(base: LogFields, sink: (line: string) => void = console.log, least = configured): Logger {
   return {
     log(level, msg, fields) {
+      if (rank[level] < rank[least]) return;
       sink(JSON.stringify({ ts: new Date().toISOString(), level, msg, ...base, ...fields }));
     },
   };

@@ -80,7 +80,13 @@ Deno.serve({
     const denied = await authorized(req);
     if (denied) return denied;
   }
-  const inner = new Request(`${url.origin}/${fn.name}${match[2] ?? ""}${url.search}`, req);
+  // The caller's abort signal is not passed on: no function watches it, and following it
+  // would cost a dependent signal and an abort error for every request.
+  const inner = new Request(`${url.origin}/${fn.name}${match[2] ?? ""}${url.search}`, {
+    method: req.method,
+    headers: req.headers,
+    body: req.body,
+  });
   try {
     return await fn.fetch(inner);
   } catch (e) {
