@@ -1,4 +1,4 @@
-// Scans per second end to end (wrk → gateway → scanner-validate → wasm → scan_ticket),
+// Scans per second end to end (wrk → gateway → scanner-validate → wasm → scan_tickets),
 // with 8 and 32 scanners at once, against the ceiling pgbench reaches on the same Postgres
 // with a bare single-row `UPDATE … WHERE redeemed_at IS NULL`. Every ticket is scanned
 // once by each of wrk's two threads, at two doors, so the run also proves there is no
@@ -46,7 +46,7 @@ async function bareUpdateTps(clients: number): Promise<number> {
 }
 
 /**
- * A middle figure that says where the time goes: scan_ticket itself (staff check, row
+ * A middle figure that says where the time goes: scan_ticket, a batch of one (staff check, row
  * lock, redemption, log insert) called by pgbench, with no HTTP, JWT or wasm in front.
  */
 async function scanTicketTps(clients: number): Promise<number> {
