@@ -6,8 +6,7 @@
 // one tick goes at once, so the store works on one call while this side prepares the
 // next (the rate limiters). With a bound, items wait while that many calls are out and
 // then leave together: under light load every item goes at once, alone, and under heavy
-// load the batches grow instead of the queue of calls (the scanner, whose calls lock rows
-// that concurrent calls would otherwise wait on).
+// load the batches grow instead of the queue of calls (the scanner).
 
 type Pending<T, R> = { item: T; resolve: (r: R) => void; reject: (e: unknown) => void };
 

@@ -14,7 +14,7 @@ import { ScanRecorder } from "./recorder.ts";
 
 const sql = connect(dbUrl, 4);
 const auth = new Authenticator(jwtSecret);
-const recorder = new ScanRecorder(sql);
+const recorder = new ScanRecorder(connect(dbUrl, 1), sql);
 /** A QR_SIGNING_KEYS entry whose 32 key bytes are all `byte`. */
 const testKey = (kid: string, byte: number) => `${kid}:${base64url.encode(new Uint8Array(32).fill(byte))}`;
 const keyA = testKey("ka", 7);
@@ -207,5 +207,5 @@ Deno.test("bad requests get a 400 naming the field, strangers a 403", async () =
 });
 
 Deno.test("tear down the pool", async () => {
-  await sql.end();
+  await recorder.end();
 });

@@ -10,7 +10,10 @@ const env = requireEnv(["SUPABASE_DB_URL", "JWT_SECRET", "QR_SIGNING_KEYS"]);
 
 export default {
   fetch: serve("scanner-validate", handleScan, {
-    recorder: new ScanRecorder(connect(env.SUPABASE_DB_URL, intEnv("SCANNER_DB_POOL", 4))),
+    recorder: new ScanRecorder(
+      connect(env.SUPABASE_DB_URL, 1),
+      connect(env.SUPABASE_DB_URL, intEnv("SCANNER_DB_POOL", 2)),
+    ),
     auth: new Authenticator(env.JWT_SECRET),
     keys: new QrKeys(env.QR_SIGNING_KEYS),
     now: () => Math.floor(Date.now() / 1000),

@@ -1,8 +1,12 @@
 // Where scans meet the database. Each scan is decided, redeemed and logged by
-// public.scan_tickets, in batches: while one batch is in the database, the scans that
-// arrive wait and then leave together, so under load one statement and one commit serve
-// many scans, and scans of one ticket from two doors meet inside one transaction instead
-// of queueing on its row lock.
+// public.scan_tickets, in batches: the scans that arrive while the database is busy wait
+// and then leave together, so under load one statement and one commit serve many scans,
+// and scans of one ticket from two doors meet inside one transaction.
+//
+// Batches go down one connection, two at a time: the second waits in the server's input
+// while the first runs, so the database never idles between batches, and since one
+// session runs them one after the other, batches of one instance never wait on each
+// other's row locks.
 import { Batcher } from "../_shared/batch.ts";
 import type { Sql } from "../_shared/db.ts";
 import { sqlText } from "../_shared/sql_text.ts";
@@ -27,11 +31,23 @@ const maxBatch = 32;
 /** Postgres's SQLSTATE for a transaction it chose to abort to break a deadlock. */
 const deadlockDetected = "40P01";
 
+/** Batches out at once on the one connection: one running, one queued behind it. */
+const batchesInFlight = 2;
+
 export class ScanRecorder {
   readonly #batcher: Batcher<ScanInput, ScanAnswer>;
 
-  constructor(readonly sql: Sql) {
-    this.#batcher = new Batcher(maxBatch, (scans) => this.#send(scans), 1);
+  /**
+   * `batches` must be a client of one connection (`connect(url, 1)`); `lookups` serves the
+   * rare lookups a refused code needs, so they never queue behind a batch.
+   */
+  constructor(readonly batches: Sql, readonly lookups: Sql = batches) {
+    this.#batcher = new Batcher(maxBatch, (scans) => this.#send(scans), batchesInFlight);
+  }
+
+  /** Closes the connections. */
+  async end(): Promise<void> {
+    await Promise.all([this.batches.end(), this.lookups.end()]);
   }
 
   record(scan: ScanInput): Promise<ScanAnswer> {
@@ -40,7 +56,9 @@ export class ScanRecorder {
 
   /** The event a ticket belongs to, or null for no such ticket. */
   async ticketEvent(ticketId: string): Promise<string | null> {
-    const [row] = await this.sql<{ event_id: string | null }[]>`select public.ticket_event(${ticketId}) as event_id`;
+    const [row] = await this.lookups<
+      { event_id: string | null }[]
+    >`select public.ticket_event(${ticketId}) as event_id`;
     return row?.event_id ?? null;
   }
 
@@ -56,7 +74,7 @@ export class ScanRecorder {
       code: s.code,
     }))));
     const call = () =>
-      this.sql.unsafe<{ idx: number; scan: ScanAnswer }[]>(
+      this.batches.unsafe<{ idx: number; scan: ScanAnswer }[]>(
         `select idx, scan from public.scan_tickets(${payload}::jsonb)`,
       );
     let rows;
