@@ -19,7 +19,9 @@ export class Batcher<T, R> {
     readonly maxBatch: number,
     readonly send: (batch: T[]) => Promise<R[]>,
     readonly maxInFlight = Infinity,
-  ) {}
+  ) {
+    if (!(maxBatch >= 1 && maxInFlight >= 1)) throw new RangeError("maxBatch and maxInFlight must be at least 1");
+  }
 
   add(item: T): Promise<R> {
     return new Promise((resolve, reject) => {

@@ -51,3 +51,28 @@ Deno.test("a failed call rejects its own items only, and the next call still goe
   await assert.rejects(failed, /down/);
   assert.equal(await next, 2);
 });
+
+Deno.test("with two calls in flight, a third batch waits for one of them", async () => {
+  const g = gatedSend();
+  const b = new Batcher(10, g.send, 2);
+  const first = b.add(1);
+  await Promise.resolve();
+  const second = b.add(2);
+  await Promise.resolve();
+  const third = [3, 4].map((n) => b.add(n));
+  await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(g.batches, [[1], [2]]);
+  g.release();
+  assert.equal(await first, 2);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(g.batches, [[1], [2], [3, 4]]);
+  g.release();
+  g.release();
+  assert.equal(await second, 4);
+  assert.deepEqual(await Promise.all(third), [6, 8]);
+});
+
+Deno.test("a batcher needs room for at least one item and one call", () => {
+  assert.throws(() => new Batcher(0, (b: number[]) => Promise.resolve(b)), RangeError);
+  assert.throws(() => new Batcher(1, (b: number[]) => Promise.resolve(b), 0), RangeError);
+});

@@ -31,8 +31,9 @@ export function errorResponse(status: number, code: string, message: string, hea
 }
 
 /**
- * Reads a JSON object body of at most `maxBytes`, counting bytes as they arrive so an
- * oversized or endless body is refused without being buffered whole.
+ * Reads a JSON object body of at most `maxBytes`. A body that declares a larger length is
+ * refused unread; one without a declared length is counted as it arrives, so an oversized
+ * or endless body is refused without being buffered whole.
  */
 export async function readJsonObject(req: Request, maxBytes: number): Promise<Record<string, unknown>> {
   const type = req.headers.get("content-type") ?? "";

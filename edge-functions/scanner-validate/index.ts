@@ -10,6 +10,8 @@ const env = requireEnv(["SUPABASE_DB_URL", "JWT_SECRET", "QR_SIGNING_KEYS"]);
 
 export default {
   fetch: serve("scanner-validate", handleScan, {
+    // One connection carries the batches (see recorder.ts); SCANNER_DB_POOL sizes the pool
+    // for the lookups that refused codes need.
     recorder: new ScanRecorder(
       connect(env.SUPABASE_DB_URL, 1),
       connect(env.SUPABASE_DB_URL, intEnv("SCANNER_DB_POOL", 2)),

@@ -19,7 +19,7 @@ export interface ScanInput {
   verdict: Verdict["verdict"];
   kind: CodeKind;
   ticketId: string | null;
-  /** The code itself, for print and legacy codes (scan_ticket compares or looks it up). */
+  /** The code itself, for print and legacy codes (scan_tickets compares or looks it up). */
   code: string | null;
 }
 
@@ -36,6 +36,7 @@ const batchesInFlight = 2;
 
 export class ScanRecorder {
   readonly #batcher: Batcher<ScanInput, ScanAnswer>;
+  #retried = 0;
 
   /**
    * `batches` must be a client of one connection (`connect(url, 1)`); `lookups` serves the
@@ -43,6 +44,11 @@ export class ScanRecorder {
    */
   constructor(readonly batches: Sql, readonly lookups: Sql = batches) {
     this.#batcher = new Batcher(maxBatch, (scans) => this.#send(scans), batchesInFlight);
+  }
+
+  /** How many batches were sent again after Postgres broke a deadlock with them. */
+  get retried(): number {
+    return this.#retried;
   }
 
   /** Closes the connections. */
@@ -85,10 +91,14 @@ export class ScanRecorder {
       // ticket id, so two batches can still cross. Postgres then rolls one back whole; it
       // left no trace, so sending it again is safe.
       if ((e as { code?: string }).code !== deadlockDetected) throw e;
+      this.#retried++;
       rows = await call();
     }
     const answers: ScanAnswer[] = new Array(scans.length);
     for (const row of rows) answers[row.idx] = row.scan;
+    if (rows.length !== scans.length || answers.includes(undefined as unknown as ScanAnswer)) {
+      throw new Error(`scan_tickets answered ${rows.length} rows for ${scans.length} scans`);
+    }
     return answers;
   }
 }

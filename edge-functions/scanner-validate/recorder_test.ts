@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { connect } from "../_shared/db.ts";
 import { QrKeys } from "../_shared/wasm.ts";
-import { createEvent, createTicket, type EventFixture } from "../../tests/support/fixtures.ts";
+import { createEvent, createLegacyTicket, createTicket, type EventFixture } from "../../tests/support/fixtures.ts";
 import { dbUrl, qrSigningKeys } from "../../tests/support/stack.ts";
 import { type ScanInput, ScanRecorder } from "./recorder.ts";
 
@@ -11,6 +11,18 @@ const keys = new QrKeys(qrSigningKeys);
 
 function scanOf(f: EventFixture, ticketId: string, deviceId: string, scannerId = f.scannerId): ScanInput {
   return { eventId: f.eventId, scannerId, deviceId, verdict: "ok", kind: "live", ticketId, code: null };
+}
+
+/** Resolves once some session waits for a row lock. */
+async function waitForLockWait(sql: ReturnType<typeof connect>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const [{ waiting }] = await sql<{ waiting: boolean }[]>`
+      select exists (select 1 from pg_stat_activity where wait_event_type = 'Lock'
+                      and query like '%scan_tickets%') as waiting`;
+    if (waiting) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error("the batch never waited for the lock");
 }
 
 async function logged(sql: ReturnType<typeof connect>, ticketIds: string[]) {
@@ -52,6 +64,41 @@ Deno.test("batched scans", async (t) => {
     await recorder.end();
   });
 
+  await t.step("one batch over several events decides each scan by its own event's settings", async () => {
+    const recorder = new ScanRecorder(connect(dbUrl, 1));
+    const legacyOk = await createEvent(sql, { allowLegacyCodes: true });
+    const legacyOff = await createEvent(sql, { allowLegacyCodes: false });
+    const liveOnly = await createEvent(sql, { requireLiveCodes: true });
+    const [a, b] = await Promise.all([createLegacyTicket(sql, legacyOk), createLegacyTicket(sql, legacyOff)]);
+    const printed = await createTicket(sql, keys, liveOnly);
+    const live = await createTicket(sql, keys, legacyOff);
+    const legacyScan = (e: EventFixture, code: string): ScanInput => ({
+      eventId: e.eventId,
+      scannerId: e.scannerId,
+      deviceId: "door-1",
+      verdict: "ok",
+      kind: "legacy",
+      ticketId: null,
+      code,
+    });
+    const answers = await Promise.all([
+      recorder.record(legacyScan(legacyOk, a.code)),
+      recorder.record(legacyScan(legacyOff, b.code)),
+      recorder.record({ ...scanOf(liveOnly, printed.ticketId, "door-1"), kind: "print", code: printed.code }),
+      recorder.record(scanOf(legacyOff, live.ticketId, "door-1")),
+      // Staff of one event are strangers at another.
+      recorder.record(scanOf(legacyOk, live.ticketId, "door-1", legacyOff.scannerId)),
+    ]);
+    assert.deepEqual(answers.map((x) => x.result), [
+      "redeemed",
+      "legacy_code_disabled",
+      "live_code_required",
+      "redeemed",
+      "forbidden",
+    ]);
+    await recorder.end();
+  });
+
   await t.step("two function instances racing over 40 tickets at 4 doors admit each exactly once", async () => {
     const instances = [new ScanRecorder(connect(dbUrl, 1)), new ScanRecorder(connect(dbUrl, 1))];
     const tickets = await Promise.all(Array.from({ length: 40 }, () => createTicket(sql, keys, f)));
@@ -83,18 +130,38 @@ Deno.test("batched scans", async (t) => {
         recorder.record(scanOf(f, first, "door-1")),
         recorder.record(scanOf(f, second, "door-1")),
       ]);
-      // Let the batch lock `first` and queue behind this transaction for `second`, then
-      // close the cycle. Postgres aborts the batch, which waited first.
-      await new Promise((r) => setTimeout(r, 300));
+      // Once the batch holds `first` and waits behind this transaction for `second`, close
+      // the cycle. Postgres aborts the batch, which waited first.
+      await waitForLockWait(sql);
       await tx`select 1 from public.tickets where id = ${first} for update`;
       // Wrapped, so the transaction commits without waiting for the batch it holds up.
       return { answers };
     });
     const answers = await (await batch).answers;
+    assert.equal(recorder.retried, 1, "the batch was aborted once and sent again");
     assert.deepEqual(answers.map((a) => a.result), ["redeemed", "redeemed"]);
     assert.deepEqual(await logged(sql, [first, second]), { scans: 2, admitted: 2 });
     await Promise.all([recorder.end(), other.end()]);
   });
+
+  await t.step(
+    "a batch waits at most 2 s for a row another transaction holds, then fails with nothing done",
+    async () => {
+      const recorder = new ScanRecorder(connect(dbUrl, 1));
+      const { ticketId } = await createTicket(sql, keys, f);
+      const other = connect(dbUrl, 1);
+      await other.begin(async (tx) => {
+        await tx`select 1 from public.tickets where id = ${ticketId} for update`;
+        await assert.rejects(
+          recorder.record(scanOf(f, ticketId, "door-1")),
+          (e: { code?: string }) => e.code === "55P03",
+        );
+      });
+      assert.deepEqual(await logged(sql, [ticketId]), { scans: 0, admitted: 0 });
+      assert.equal((await recorder.record(scanOf(f, ticketId, "door-1"))).result, "redeemed");
+      await Promise.all([recorder.end(), other.end()]);
+    },
+  );
 
   await sql.end();
 });

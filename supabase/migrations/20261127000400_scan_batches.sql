@@ -12,11 +12,14 @@
 -- Rows are locked in one order in every batch (ticket id, then legacy code), so two
 -- batches that share tickets wait for each other instead of deadlocking. Two scans of one
 -- ticket in the same batch are decided one after the other, as if they had come apart:
--- the second sees the first's redemption.
+-- the second sees the first's redemption. A batch waits at most 2 s for a row another
+-- transaction holds, then fails whole with nothing done, rather than hold up the scans
+-- queued behind it for as long as that transaction lasts.
 create function public.scan_tickets(p_scans jsonb)
 returns table (idx integer, scan jsonb)
 language plpgsql volatile security definer
 set search_path = ''
+set lock_timeout = '2s'
 as $$
 declare
   s record;
@@ -43,8 +46,8 @@ begin
      order by r.ticket_id nulls last, r.code, x.n
   loop
     idx := s.n;
-    -- Scans from one door come in runs: the event and the staff check carry over while the
-    -- event and the scanner stay the same.
+    -- The event and the staff check carry over from the scan before while the event and the
+    -- scanner stay the same: for every scan but the first when one account scans an event.
     if v_event.id is distinct from s.event_id or v_scanner is distinct from s.scanner_id then
       select * into v_event from public.events where id = s.event_id;
       v_scanner := s.scanner_id;
@@ -52,7 +55,9 @@ begin
                              where f.event_id = s.event_id and f.user_id = s.scanner_id
                                and f.role in ('scanner', 'manager'));
     end if;
-    if not v_is_staff then
+    -- `is not true`: a scan without an event or a scanner leaves the check null, and null
+    -- must refuse.
+    if v_is_staff is not true then
       scan := '{"result": "forbidden"}'::jsonb;
       return next;
       continue;

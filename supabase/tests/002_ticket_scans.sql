@@ -1,7 +1,7 @@
 -- Ticket codes, redemption and the scan log, seen by each API role: only the service role
 -- (the edge functions) may scan, issue or re-issue, and nobody reads another's codes.
 begin;
-select plan(17);
+select plan(18);
 
 select has_column('public', 'tickets', 'qr_code_signed', 'tickets carry a signed code');
 select has_column('public', 'events', 'require_live_codes', 'events can require live codes');
@@ -50,6 +50,8 @@ select is((select array_agg(scan ->> 'result' order by idx) from public.scan_tic
               "device_id": "d", "verdict": "malformed", "kind": "unknown"}]$$)),
           array['forbidden', 'malformed'],
           'in a batch, a stranger''s scan is refused alone and the staff scan beside it is decided');
+select is((select scan ->> 'result' from public.scan_tickets('[{"device_id": "d", "verdict": "malformed", "kind": "unknown"}]')),
+          'forbidden', 'a scan that names no event or scanner is refused, not decided');
 
 select * from finish();
 rollback;
