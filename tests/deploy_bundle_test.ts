@@ -25,7 +25,7 @@ async function copyGraph(files: string[], into: string): Promise<void> {
   }
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -39,7 +39,7 @@ Deno.test("health served from a copy of its import graph loads the embedded wasm
 
   const bundle = await Deno.makeTempDir({ prefix: "usher-deploy-" });
   await copyGraph(files, bundle);
-  const port = await freePort();
+  const port = freePort();
   const server = new Deno.Command(deno, {
     args: [
       "serve",
