@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "./support/ports.ts";
 import { dbUrl, repoRoot } from "./support/stack.ts";
 
 const deno = Deno.execPath();
@@ -23,13 +24,6 @@ async function copyGraph(files: string[], into: string): Promise<void> {
     await Deno.mkdir(join(into, dirname(rel)), { recursive: true });
     await Deno.copyFile(file, join(into, rel));
   }
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 Deno.test("health served from a copy of its import graph loads the embedded wasm", async () => {

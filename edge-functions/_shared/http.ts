@@ -125,12 +125,15 @@ export function serve<D>(name: string, handler: Handler<D>, deps: D): (req: Requ
     headers.set("x-request-id", requestId);
     // Supabase logs every invocation with its status and duration already; this line adds
     // the request id, and is worth its cost for the answers someone will look into.
-    log.log(res.status >= 500 ? "error" : res.status >= 400 ? "info" : "debug", "request", {
-      method: req.method,
-      path: new URL(req.url).pathname,
-      status: res.status,
-      ms: Math.round(performance.now() - started),
-    });
+    const level = res.status >= 500 ? "error" : res.status >= 400 ? "info" : "debug";
+    if (log.enabled(level)) {
+      log.log(level, "request", {
+        method: req.method,
+        path: new URL(req.url).pathname,
+        status: res.status,
+        ms: Math.round(performance.now() - started),
+      });
+    }
     return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
   };
 }

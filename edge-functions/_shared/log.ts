@@ -7,6 +7,8 @@ export type Level = "debug" | "info" | "warn" | "error";
 
 export interface Logger {
   log(level: Level, msg: string, fields?: LogFields): void;
+  /** Whether a line at `level` would be written, so callers skip building dropped fields. */
+  enabled(level: Level): boolean;
 }
 
 const rank: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
@@ -21,10 +23,11 @@ export function levelFrom(value: string | undefined): Level {
 const configured = levelFrom(Deno.env.get("LOG_LEVEL"));
 
 export function logger(base: LogFields, sink: (line: string) => void = console.log, least = configured): Logger {
+  const enabled = (level: Level) => rank[level] >= rank[least];
   return {
+    enabled,
     log(level, msg, fields) {
-      if (rank[level] < rank[least]) return;
-      sink(JSON.stringify({ ts: new Date().toISOString(), level, msg, ...base, ...fields }));
+      if (enabled(level)) sink(JSON.stringify({ ts: new Date().toISOString(), level, msg, ...base, ...fields }));
     },
   };
 }

@@ -12,6 +12,8 @@ Deno.test("LOG_LEVEL names the least level written; info when unset; anything el
 Deno.test("a logger writes its level and above, one JSON object a line", () => {
   const lines: string[] = [];
   const log = logger({ function: "f" }, (l) => lines.push(l), "info");
+  assert.equal(log.enabled("debug"), false);
+  assert.equal(log.enabled("warn"), true);
   log.log("debug", "dropped");
   log.log("info", "kept", { status: 404 });
   log.log("error", "kept too");

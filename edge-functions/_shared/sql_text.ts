@@ -4,8 +4,7 @@
 // (a rate limit in front of every request, a batch of scans) cannot afford that second
 // round trip. A text goes in as hexadecimal digits decoded by the server, so no character
 // of it can end the literal or change the statement around it.
-
-const hexByte = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+import { hexByte } from "./ids.ts";
 
 /** `s` as a SQL expression of type text. */
 export function sqlText(s: string): string {

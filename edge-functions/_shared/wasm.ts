@@ -2,6 +2,7 @@
 // embedded in pkg/deno/usher_wasm.js and instantiated synchronously at import, so the
 // module survives `supabase functions deploy` without `static_files` or an async init.
 import * as core from "../../pkg/deno/mod.js";
+import { hexByte } from "./ids.ts";
 
 /** The version of the Rust core compiled into the wasm module. */
 export const coreVersion: string = core.version();
@@ -14,12 +15,11 @@ export type QrVerification =
   | { ok: false; reason: QrReason };
 
 const reasons = core.qrReasons() as QrReason[];
-const hex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 function uuid(b: Uint8Array): string {
   const h = (from: number, to: number) => {
     let s = "";
-    for (let i = from; i < to; i++) s += hex[b[i]];
+    for (let i = from; i < to; i++) s += hexByte[b[i]];
     return s;
   };
   return `${h(0, 4)}-${h(4, 6)}-${h(6, 8)}-${h(8, 10)}-${h(10, 16)}`;

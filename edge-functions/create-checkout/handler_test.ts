@@ -12,6 +12,7 @@ import { PostgresStore } from "../_shared/ratelimit/postgres.ts";
 import { RedisStore } from "../_shared/ratelimit/redis.ts";
 import type { RateLimitStore } from "../_shared/ratelimit/store.ts";
 import { startFakeStripe } from "../../tests/fakes/stripe.ts";
+import { freePort } from "../../tests/support/ports.ts";
 import { dbUrl, jwtSecret, userJwt } from "../../tests/support/stack.ts";
 import { type CheckoutDeps, handleCreateCheckout } from "./handler.ts";
 
@@ -173,12 +174,7 @@ Deno.test("a Stripe failure is a 502 and records no order", async () => {
 });
 
 Deno.test("checkout fails open: with the limit store unreachable it still sells, and logs why", async () => {
-  const closedPort = (() => {
-    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (l.addr as Deno.NetAddr).port;
-    l.close();
-    return port;
-  })();
+  const closedPort = freePort();
   await setup(async ({ call }) => {
     const lines: string[] = [];
     const res = await call({ event_id: planetarium, quantity: 1 }, {}, lines);

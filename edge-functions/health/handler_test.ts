@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { connect } from "../_shared/db.ts";
 import { logger } from "../_shared/log.ts";
+import { freePort } from "../../tests/support/ports.ts";
 import { dbUrl } from "../../tests/support/stack.ts";
 import { coreVersion } from "../_shared/wasm.ts";
 import { handleHealth } from "./handler.ts";
@@ -19,10 +20,7 @@ Deno.test("health answers ok with the core version when the database answers", a
 });
 
 Deno.test("health answers 503 when the database is unreachable, and says why only in the log", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close(); // Nothing listens on this port now.
-  const sql = connect(`postgresql://postgres:postgres@127.0.0.1:${port}/postgres`, 1);
+  const sql = connect(`postgresql://postgres:postgres@127.0.0.1:${freePort()}/postgres`, 1);
   const lines: string[] = [];
   try {
     const res = await handleHealth(new Request("http://x/health"), { sql }, ctx(lines));

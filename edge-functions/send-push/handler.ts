@@ -12,6 +12,7 @@ import { enforce } from "../_shared/ratelimit/limits.ts";
 import type { PushLimits } from "../_shared/ratelimit/named.ts";
 import type { RateLimitStore } from "../_shared/ratelimit/store.ts";
 import { uuidPattern } from "../_shared/ids.ts";
+import { describeError } from "../_shared/log.ts";
 
 export interface PushDeps {
   sql: Sql;
@@ -46,7 +47,7 @@ export async function handleSendPush(req: Request, deps: PushDeps, ctx: RequestC
       // With the limit store on this same database, a store outage also stops the record;
       // the caller still deserves the refusal's answer, not a 500.
       if (e instanceof HttpError) throw e;
-      ctx.log.log("error", "refused push not recorded", { error: e instanceof Error ? e.name : String(e) });
+      ctx.log.log("error", "refused push not recorded", { error: describeError(e) });
     }
     throw verdict.error;
   }

@@ -9,6 +9,7 @@ import { PushClient } from "../_shared/providers/push.ts";
 import { pushLimits } from "../_shared/ratelimit/named.ts";
 import { RedisStore } from "../_shared/ratelimit/redis.ts";
 import { startFakePush } from "../../tests/fakes/push.ts";
+import { freePort } from "../../tests/support/ports.ts";
 import { dbUrl, jwtSecret, stackEnv, userJwt } from "../../tests/support/stack.ts";
 import { mintJwt } from "../../tools/local/jwt.ts";
 import { handleSendPush, type PushDeps } from "./handler.ts";
@@ -122,9 +123,7 @@ Deno.test("the global push limit holds across users", async () => {
 });
 
 Deno.test("push fails closed: with the limit store unreachable nothing is sent, the caller gets a 503", async () => {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const closedPort = (l.addr as Deno.NetAddr).port;
-  l.close();
+  const closedPort = freePort();
   await setup(async ({ call, userId, push, deliveries }) => {
     const lines: string[] = [];
     const res = await call(message(userId), undefined, lines);

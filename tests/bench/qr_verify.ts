@@ -5,6 +5,7 @@ import { hmac } from "npm:@noble/hashes@2.4.0/hmac.js";
 import { sha256 } from "npm:@noble/hashes@2.4.0/sha2.js";
 import { QrKeys } from "../../edge-functions/_shared/wasm.ts";
 import * as base64url from "../support/base64url.ts";
+import * as hex from "../support/hex.ts";
 import { report } from "./lib/report.ts";
 
 const keyB64 = "pYDvyjEce6aN6NcyGUSjjvXQPxpBrIv23ThnQqmU894";
@@ -13,8 +14,7 @@ const eventId = "0b8e2f7c-3d1a-4e6b-9a54-7c2d1e0f3a98";
 const now = 1_767_225_600;
 const codes = Array.from({ length: 1000 }, () => keys.signPrint(crypto.randomUUID(), eventId, now));
 
-const uuidBytes = (u: string) => Uint8Array.from(u.replace(/-/g, "").match(/../g)!, (x) => parseInt(x, 16));
-const eventBytes = uuidBytes(eventId);
+const eventBytes = hex.decode(eventId.replace(/-/g, ""));
 const prefix = new TextEncoder().encode("usher-qr\0v1");
 
 // The MAC input exactly as docs/qr-format.md lays it out.

@@ -42,5 +42,4 @@ export function fn(name: string, init: RequestInit = {}, token?: string): Promis
 }
 
 /** The local stack's QR signing keys, as the functions get them from tools/local/secrets.env. */
-export const qrSigningKeys = Deno.readTextFileSync(`${repoRoot}tools/local/secrets.env`)
-  .split("\n").find((l) => l.startsWith("QR_SIGNING_KEYS="))!.slice("QR_SIGNING_KEYS=".length);
+export const qrSigningKeys = readEnvFile(`${repoRoot}tools/local/secrets.env`).QR_SIGNING_KEYS;

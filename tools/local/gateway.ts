@@ -7,6 +7,7 @@
 // path the edge runtime gives it (`/<name>[/...]`).
 import { parse as parseToml } from "npm:smol-toml@1.6.0";
 import { jwtVerify } from "npm:jose@6.2.18";
+import { requireEnv } from "../../edge-functions/_shared/config.ts";
 import { VerifiedTokens } from "../../edge-functions/_shared/token_cache.ts";
 
 type Fetch = (req: Request) => Response | Promise<Response>;
@@ -14,14 +15,8 @@ type Fn = { name: string; entrypoint: URL; verifyJwt: boolean; fetch: Fetch };
 
 const root = new URL("../../", import.meta.url);
 const gatewayPort = Number(Deno.env.get("USHER_GATEWAY_PORT") ?? 54321);
-const jwtSecret = new TextEncoder().encode(mustEnv("JWT_SECRET"));
+const jwtSecret = new TextEncoder().encode(requireEnv(["JWT_SECRET"]).JWT_SECRET);
 const verified = new VerifiedTokens<true>();
-
-function mustEnv(name: string): string {
-  const v = Deno.env.get(name);
-  if (!v) throw new Error(`gateway: ${name} is not set`);
-  return v;
-}
 
 async function loadFunctions(): Promise<Fn[]> {
   const configUrl = new URL("supabase/config.toml", root);

@@ -1,6 +1,7 @@
 // The push adapter, in the shape of Expo's push API: POST {base}/--/api/v2/push/send with
 // a JSON array of messages, one ticket back per message. The base URL is configurable so
 // tests reach a local fake.
+import { describeError } from "../log.ts";
 import { ProviderError } from "./stripe.ts";
 
 export interface PushMessage {
@@ -33,7 +34,7 @@ export class PushClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (e) {
-      throw new ProviderError("push", null, `push provider unreachable: ${e instanceof Error ? e.name : "error"}`);
+      throw new ProviderError("push", null, `push provider unreachable: ${describeError(e)}`);
     }
     const body = await res.json().catch(() => null);
     if (!res.ok || !Array.isArray(body?.data) || body.data.length !== messages.length) {

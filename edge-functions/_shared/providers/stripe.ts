@@ -1,6 +1,7 @@
 // The Stripe adapter: the one call Usher makes, creating a Checkout Session, over fetch
 // with a configurable base URL so tests reach a local fake. The request is form-encoded
 // with bracketed keys, as Stripe's API (and its official client) sends it.
+import { describeError } from "../log.ts";
 
 export interface CheckoutSessionInput {
   orderId: string;
@@ -61,7 +62,7 @@ export class StripeClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (e) {
-      throw new ProviderError("stripe", null, `Stripe unreachable: ${e instanceof Error ? e.name : "error"}`);
+      throw new ProviderError("stripe", null, `Stripe unreachable: ${describeError(e)}`);
     }
     const body = await res.json().catch(() => null);
     if (!res.ok) {
