@@ -87,9 +87,10 @@ export class ScanRecorder {
     try {
       rows = await call();
     } catch (e) {
-      // Batches lock tickets in one order, but a legacy code is locked by its code, not its
-      // ticket id, so two batches can still cross. Postgres then rolls one back whole; it
-      // left no trace, so sending it again is safe.
+      // Batches lock tickets in one order, so they never cross each other, but another
+      // transaction that locks several tickets in another order can close a cycle with a
+      // batch. Postgres then rolls one back whole; it left no trace, so sending it again
+      // is safe.
       if ((e as { code?: string }).code !== deadlockDetected) throw e;
       this.#retried++;
       rows = await call();

@@ -9,8 +9,9 @@
 -- not staff for the event gets `{"result": "forbidden"}` for that scan alone, unlogged, so
 -- one bad caller never fails the others' scans.
 --
--- Rows are locked in one order in every batch (ticket id, then legacy code), so two
--- batches that share tickets wait for each other instead of deadlocking. Two scans of one
+-- Rows are locked in one order in every batch, by ticket id (a legacy code's ticket is
+-- found first, unlocked, and locked by its id), so two batches that share tickets wait for
+-- each other instead of deadlocking. Two scans of one
 -- ticket in the same batch are decided one after the other, as if they had come apart:
 -- the second sees the first's redemption. A batch waits at most 2 s for a row another
 -- transaction holds, then fails whole with nothing done, rather than hold up the scans
@@ -39,11 +40,12 @@ declare
   l_at timestamptz[] := '{}';
 begin
   for s in
-    select (x.n - 1)::integer as n, r.*
-      from jsonb_array_elements(p_scans) with ordinality as x(value, n),
-           jsonb_to_record(x.value) as r(event_id uuid, scanner_id uuid, device_id text, verdict text,
-                                          kind text, ticket_id uuid, code text)
-     order by r.ticket_id nulls last, r.code, x.n
+    select (x.n - 1)::integer as n, r.*, legacy.id as legacy_ticket_id
+      from jsonb_array_elements(p_scans) with ordinality as x(value, n)
+     cross join lateral jsonb_to_record(x.value) as r(event_id uuid, scanner_id uuid, device_id text,
+                                                     verdict text, kind text, ticket_id uuid, code text)
+      left join public.tickets legacy on r.kind = 'legacy' and legacy.qr_code = r.code
+     order by coalesce(r.ticket_id, legacy.id) nulls last, x.n
   loop
     idx := s.n;
     -- The event and the staff check carry over from the scan before while the event and the
@@ -70,7 +72,9 @@ begin
       if not v_event.allow_legacy_codes then
         v_result := 'legacy_code_disabled';
       else
-        select * into v_ticket from public.tickets where qr_code = s.code for update;
+        -- The code is checked again under the lock: a re-issue may have retired it since.
+        select * into v_ticket from public.tickets
+         where id = s.legacy_ticket_id and qr_code = s.code for update;
       end if;
     elsif s.verdict in ('ok', 'wrong_event') then
       select * into v_ticket from public.tickets where id = s.ticket_id for update;
