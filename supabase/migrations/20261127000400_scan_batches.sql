@@ -40,12 +40,16 @@ declare
   l_at timestamptz[] := '{}';
 begin
   for s in
-    select (x.n - 1)::integer as n, r.*, legacy.id as legacy_ticket_id
-      from jsonb_array_elements(p_scans) with ordinality as x(value, n)
-     cross join lateral jsonb_to_record(x.value) as r(event_id uuid, scanner_id uuid, device_id text,
-                                                     verdict text, kind text, ticket_id uuid, code text)
-      left join public.tickets legacy on r.kind = 'legacy' and legacy.qr_code = r.code
-     order by coalesce(r.ticket_id, legacy.id) nulls last, x.n
+    select * from (
+      select (x.n - 1)::integer as n, r.*,
+             -- A subquery per legacy scan, so the lookup is one probe of the qr_code index.
+             case when r.kind = 'legacy' then (select t.id from public.tickets t where t.qr_code = r.code)
+             end as legacy_ticket_id
+        from jsonb_array_elements(p_scans) with ordinality as x(value, n),
+             jsonb_to_record(x.value) as r(event_id uuid, scanner_id uuid, device_id text, verdict text,
+                                            kind text, ticket_id uuid, code text)
+    ) q
+     order by coalesce(q.ticket_id, q.legacy_ticket_id) nulls last, q.n
   loop
     idx := s.n;
     -- The event and the staff check carry over from the scan before while the event and the

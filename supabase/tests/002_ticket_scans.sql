@@ -1,7 +1,7 @@
 -- Ticket codes, redemption and the scan log, seen by each API role: only the service role
 -- (the edge functions) may scan, issue or re-issue, and nobody reads another's codes.
 begin;
-select plan(18);
+select plan(19);
 
 select has_column('public', 'tickets', 'qr_code_signed', 'tickets carry a signed code');
 select has_column('public', 'events', 'require_live_codes', 'events can require live codes');
@@ -43,6 +43,9 @@ select throws_ok($$ select public.scan_ticket('10000000-0000-4000-8000-000000000
 select is((public.scan_ticket('10000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000003',
                               'd', 'malformed', 'unknown') ->> 'result'),
           'malformed', 'the service role can scan, and a refused code is logged as such');
+select is((select count(*)::int from public.ticket_scans
+            where device_id = 'd' and result = 'malformed' and code_kind = 'unknown' and scanned_at >= now()),
+          1, 'the refused scan is in the log once');
 select is((select array_agg(scan ->> 'result' order by idx) from public.scan_tickets($$[
              {"event_id": "10000000-0000-4000-8000-000000000001", "scanner_id": "00000000-0000-4000-8000-000000000001",
               "device_id": "d", "verdict": "ok", "kind": "legacy", "code": "GRACE001"},
