@@ -63,27 +63,17 @@ fn main() {
     assert!(verify(&ring, &print, &event, now, Policy::default()).is_ok());
     assert!(verify(&ring, &live, &event, now, Policy::default()).is_ok());
 
-    let print_ns = ns_per_op(|| {
-        let result = verify(
-            black_box(&ring),
-            black_box(&print),
-            &event,
-            black_box(now),
-            Policy::DEFAULT,
-        );
-        black_box(result).ok();
-    });
-    println!("qr_verify_print_rust_ns_per_op {print_ns:.1}");
-
-    let live_ns = ns_per_op(|| {
-        let result = verify(
-            black_box(&ring),
-            black_box(&live),
-            &event,
-            black_box(now),
-            Policy::DEFAULT,
-        );
-        black_box(result).ok();
-    });
-    println!("qr_verify_live_rust_ns_per_op {live_ns:.1}");
+    for (name, code) in [("print", &print), ("live", &live)] {
+        let ns = ns_per_op(|| {
+            let result = verify(
+                black_box(&ring),
+                black_box(code),
+                &event,
+                black_box(now),
+                Policy::DEFAULT,
+            );
+            black_box(result).ok();
+        });
+        println!("qr_verify_{name}_rust_ns_per_op {ns:.1}");
+    }
 }

@@ -182,12 +182,13 @@ fn decode_secret(text: &str, min: usize, max: usize) -> Result<Zeroizing<Vec<u8>
 ///
 /// At least 32 bytes because HMAC-SHA256 gains nothing from less entropy than
 /// its output size and loses a lot; at most 64 because longer HMAC keys are
-/// hashed down to 32 bytes anyway. The bytes are zeroized on drop and are not
-/// readable through the public API.
+/// hashed down to 32 bytes anyway. Only the HMAC keyed with the bytes is kept;
+/// the bytes themselves are zeroized once it is keyed.
 #[derive(Clone)]
 pub struct Key {
-    bytes: Zeroizing<Vec<u8>>,
-    /// HMAC keyed once with `bytes`. It holds the SHA-256 states after the inner and
+    /// The key's length in bytes, for `Debug`.
+    len: u8,
+    /// HMAC keyed once with the key. It holds the SHA-256 states after the inner and
     /// outer key blocks: as secret as the key, though RustCrypto's `hmac` does not
     /// zeroize it on drop.
     keyed: HmacSha256,
@@ -211,13 +212,19 @@ impl Key {
     }
 
     fn keyed_from(bytes: Zeroizing<Vec<u8>>) -> Self {
-        let keyed = crate::mac::keyed(&bytes);
-        Self { bytes, keyed }
+        // The length is checked to be at most MAX_LEN (64), so it fits a u8.
+        let len = bytes.len() as u8;
+        Self {
+            len,
+            keyed: crate::mac::keyed(&bytes),
+        }
     }
 
+    /// Whether this key was made from `bytes`: both MAC one probe message alike.
     #[cfg(test)]
-    pub(crate) fn expose(&self) -> &[u8] {
-        &self.bytes
+    pub(crate) fn is_keyed_with(&self, bytes: &[u8]) -> bool {
+        let probe: &[&[u8]] = &[b"probe"];
+        crate::mac::hmac_sha256_keyed(&self.keyed, probe) == crate::mac::hmac_sha256(bytes, probe)
     }
 
     /// HMAC-SHA256 keyed with this key, ready to clone for each MAC.
@@ -228,7 +235,7 @@ impl Key {
 
 impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Key(<{} secret bytes>)", self.bytes.len())
+        write!(f, "Key(<{} secret bytes>)", self.len)
     }
 }
 
@@ -330,7 +337,7 @@ mod tests {
     fn key_from_base64url() {
         let text = b64::encode(&[0xab; 32]);
         let key = Key::from_base64url(&text).unwrap();
-        assert_eq!(key.expose(), &[0xab; 32]);
+        assert!(key.is_keyed_with(&[0xab; 32]));
         assert_eq!(
             Key::from_base64url(&format!("{text}=")).unwrap_err(),
             KeyError::InvalidEncoding

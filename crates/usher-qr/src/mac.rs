@@ -73,7 +73,11 @@ pub(crate) fn hmac_sha256_128(key: &HmacSha256, parts: &[&[u8]]) -> [u8; MAC_LEN
 /// Both sides are fixed 16-byte arrays, so the comparison is always between
 /// equal-length slices and its running time does not depend on where the
 /// first differing byte is.
-pub(crate) fn hmac_sha256_128_matches(key: &HmacSha256, parts: &[&[u8]], tag: &[u8; MAC_LEN]) -> bool {
+pub(crate) fn hmac_sha256_128_matches(
+    key: &HmacSha256,
+    parts: &[&[u8]],
+    tag: &[u8; MAC_LEN],
+) -> bool {
     let expected = hmac_sha256_128(key, parts);
     bool::from(expected.ct_eq(tag))
 }
@@ -237,7 +241,10 @@ than block-size data. The key needs to be hashed before being used by the HMAC a
         for i in 0..MAC_LEN {
             let mut bad = tag;
             bad[i] ^= 0x01;
-            assert!(!hmac_sha256_128_matches(&keyed(&key), &[data], &bad), "byte {i}");
+            assert!(
+                !hmac_sha256_128_matches(&keyed(&key), &[data], &bad),
+                "byte {i}"
+            );
         }
     }
 

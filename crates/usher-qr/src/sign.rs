@@ -94,7 +94,14 @@ pub fn sign_live(
     event: &EventId,
     iat: i64,
 ) -> Result<String, SignError> {
-    sign(&keyed(display_key.expose()), Kind::Live, kid, ticket, event, iat)
+    sign(
+        &keyed(display_key.expose()),
+        Kind::Live,
+        kid,
+        ticket,
+        event,
+        iat,
+    )
 }
 
 /// The `iat` of the live code to show at `now`: `now` rounded down to a

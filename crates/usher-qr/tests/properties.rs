@@ -3,12 +3,12 @@
 
 use proptest::prelude::*;
 // The same tests run on wasm under `wasm-pack test --node`.
-#[cfg(target_arch = "wasm32")]
-use wasm_bindgen_test::wasm_bindgen_test as test;
 use usher_qr::{
     live_display_key, parse, sign_live, sign_print, verify, EventId, Key, KeyId, KeyRing, Kind,
     Policy, Reason, TicketId, MAX_IAT,
 };
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 /// Characters that can appear in a code, plus a few that cannot, so that
 /// substitutions hit both the "still well-formed" and the "malformed" paths.

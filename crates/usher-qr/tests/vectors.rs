@@ -663,6 +663,15 @@ fn vectors_cover_every_reason_and_both_kinds() {
     ] {
         assert!(expects.contains(&expect), "no case expects {expect}");
     }
+    for kind in ["p", "l"] {
+        assert!(
+            vectors
+                .verify_cases
+                .iter()
+                .any(|c| c.expect == "ok" && c.kind.as_deref() == Some(kind)),
+            "no accepted case of kind {kind}"
+        );
+    }
     let mut names: Vec<&str> = vectors
         .verify_cases
         .iter()

@@ -213,9 +213,9 @@ fn whole_intervals(slack: i128, interval: i64) -> u32 {
 mod tests {
     use super::*;
     // The same tests run on wasm under `wasm-pack test --node`.
+    use core::num::NonZeroU32;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
-    use core::num::NonZeroU32;
 
     /// A realistic Unix time in microseconds (early 2027).
     const T0: i64 = 1_800_000_000_000_000;

@@ -5,9 +5,9 @@ use std::num::NonZeroU32;
 
 use proptest::prelude::*;
 // The same tests run on wasm under `wasm-pack test --node`.
+use usher_ratelimit::{decide, Decision, Quota};
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
-use usher_ratelimit::{decide, Decision, Quota};
 
 /// A realistic Unix time in microseconds, far from any overflow.
 const EPOCH_US: i64 = 1_800_000_000_000_000;

@@ -45,9 +45,15 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     #[test]
     fn bad_arguments_become_type_errors() {
-        assert!(qr::qr_generate_key("bad kid!").is_err());
-        assert!(qr::QrKeyRing::new("k1:short").is_err());
-        assert!(ratelimit::GcraQuota::new(0.0, 60e6, 1.0).is_err());
-        assert!(ratelimit::GcraQuota::new(5.0, 60e6, 1.5).is_err());
+        use wasm_bindgen::JsCast;
+        let is_type_error = |e: wasm_bindgen::JsValue| e.is_instance_of::<js_sys::TypeError>();
+        assert!(is_type_error(qr::qr_generate_key("bad kid!").unwrap_err()));
+        assert!(is_type_error(qr::QrKeyRing::new("k1:short").err().unwrap()));
+        assert!(is_type_error(
+            ratelimit::GcraQuota::new(0.0, 60e6, 1.0).err().unwrap()
+        ));
+        assert!(is_type_error(
+            ratelimit::GcraQuota::new(5.0, 60e6, 1.5).err().unwrap()
+        ));
     }
 }

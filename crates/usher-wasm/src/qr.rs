@@ -1,13 +1,14 @@
 //! Ticket QR codes for JavaScript. `QrKeyRing` holds the parsed master keys (edge
 //! functions only); `qrSignLive` needs only a display key (the holder's phone).
 
-use usher_qr::{DisplayKey, EventId, Kind, KeyId, KeyRing, Policy, Reason, TicketId};
+use usher_qr::{DisplayKey, EventId, KeyId, KeyRing, Kind, Policy, Reason, TicketId};
 use wasm_bindgen::prelude::*;
 
 use crate::errors::{to_i64, type_error};
 
 fn ticket(id: &str) -> Result<TicketId, JsValue> {
-    id.parse().map_err(|_| type_error("ticketId must be a UUID"))
+    id.parse()
+        .map_err(|_| type_error("ticketId must be a UUID"))
 }
 
 fn event(id: &str) -> Result<EventId, JsValue> {
@@ -36,13 +37,20 @@ impl QrKeyRing {
     /// A print code for the ticket, issued at `iat` (unix seconds).
     #[wasm_bindgen(js_name = signPrint)]
     pub fn sign_print(&self, ticket_id: &str, event_id: &str, iat: f64) -> Result<String, JsValue> {
-        usher_qr::sign_print(&self.0, &ticket(ticket_id)?, &event(event_id)?, to_i64("iat", iat)?).map_err(type_error)
+        usher_qr::sign_print(
+            &self.0,
+            &ticket(ticket_id)?,
+            &event(event_id)?,
+            to_i64("iat", iat)?,
+        )
+        .map_err(type_error)
     }
 
     /// The ticket's display key `{kid, key}` (base64url) for its holder's phone.
     #[wasm_bindgen(js_name = displayKey)]
     pub fn display_key(&self, ticket_id: &str, event_id: &str) -> Result<JsValue, JsValue> {
-        let (kid, key) = usher_qr::live_display_key(&self.0, &ticket(ticket_id)?, &event(event_id)?);
+        let (kid, key) =
+            usher_qr::live_display_key(&self.0, &ticket(ticket_id)?, &event(event_id)?);
         let obj = js_sys::Object::new();
         js_sys::Reflect::set(&obj, &"kid".into(), &kid.as_str().into())?;
         js_sys::Reflect::set(&obj, &"key".into(), &key.to_base64url().into())?;
@@ -55,11 +63,23 @@ impl QrKeyRing {
     /// and bytes keep the wasm boundary cheap on the scanner's hot path (a returned string
     /// costs as much as the HMAC); `edge-functions/_shared/wasm.ts` turns them into an
     /// object. Never throws for any `code`.
-    pub fn verify(&self, code: &str, event_id: &str, now: f64, ticket_out: &mut [u8]) -> Result<u32, JsValue> {
+    pub fn verify(
+        &self,
+        code: &str,
+        event_id: &str,
+        now: f64,
+        ticket_out: &mut [u8],
+    ) -> Result<u32, JsValue> {
         if ticket_out.len() != 16 {
             return Err(type_error("ticketOut must be a 16-byte Uint8Array"));
         }
-        let verdict = usher_qr::verify(&self.0, code, &event(event_id)?, to_i64("now", now)?, Policy::DEFAULT);
+        let verdict = usher_qr::verify(
+            &self.0,
+            code,
+            &event(event_id)?,
+            to_i64("now", now)?,
+            Policy::DEFAULT,
+        );
         Ok(match verdict {
             Ok(v) => {
                 ticket_out.copy_from_slice(v.ticket.as_bytes());
@@ -82,10 +102,23 @@ pub fn qr_reasons() -> Vec<String> {
 /// A live code signed with a display key, as the holder's phone makes one every
 /// `LIVE_STEP_SECS`; `iat` is usually `qrLiveIat(now)`.
 #[wasm_bindgen(js_name = qrSignLive)]
-pub fn qr_sign_live(display_key: &str, kid: &str, ticket_id: &str, event_id: &str, iat: f64) -> Result<String, JsValue> {
+pub fn qr_sign_live(
+    display_key: &str,
+    kid: &str,
+    ticket_id: &str,
+    event_id: &str,
+    iat: f64,
+) -> Result<String, JsValue> {
     let key = DisplayKey::from_base64url(display_key).map_err(type_error)?;
     let kid = KeyId::new(kid).map_err(type_error)?;
-    usher_qr::sign_live(&key, &kid, &ticket(ticket_id)?, &event(event_id)?, to_i64("iat", iat)?).map_err(type_error)
+    usher_qr::sign_live(
+        &key,
+        &kid,
+        &ticket(ticket_id)?,
+        &event(event_id)?,
+        to_i64("iat", iat)?,
+    )
+    .map_err(type_error)
 }
 
 /// The issued-at of the live code current at `now`: `now` rounded down to the step.

@@ -31,7 +31,8 @@ impl GcraQuota {
     #[wasm_bindgen(constructor)]
     pub fn new(count: f64, period_us: f64, burst: f64) -> Result<GcraQuota, JsValue> {
         let nonzero = |name: &str, v: f64| {
-            NonZeroU32::new(to_u32(name, v)?).ok_or_else(|| type_error(format_args!("{name} must be at least 1")))
+            NonZeroU32::new(to_u32(name, v)?)
+                .ok_or_else(|| type_error(format_args!("{name} must be at least 1")))
         };
         let quota = usher_ratelimit::Quota::from_period_us(
             nonzero("count", count)?,
@@ -53,7 +54,12 @@ impl GcraQuota {
     /// retryAfterUs, resetAfterUs, tatUs}`.
     pub fn decide(&self, tat_us: Option<f64>, now_us: f64, cost: f64) -> Result<JsValue, JsValue> {
         let state = tat_us.map(|t| to_i64("tatUs", t)).transpose()?;
-        let d = usher_ratelimit::decide(&self.0, state, to_i64("nowUs", now_us)?, to_u32("cost", cost)?);
+        let d = usher_ratelimit::decide(
+            &self.0,
+            state,
+            to_i64("nowUs", now_us)?,
+            to_u32("cost", cost)?,
+        );
         let out = DecisionJs {
             allowed: d.is_allowed(),
             too_large: d.is_too_large(),
@@ -63,6 +69,7 @@ impl GcraQuota {
             tat_us: d.new_state(),
         };
         // JSON-compatible output writes `None` as `null`, as the TypeScript type says.
-        out.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(type_error)
+        out.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .map_err(type_error)
     }
 }
