@@ -104,11 +104,16 @@ const requestIdPattern = /^[A-Za-z0-9._-]{8,128}$/;
  * request an id (the caller's `x-request-id` when it is well formed), logs one line per
  * request, maps `HttpError` to its JSON answer and anything else to a 500.
  */
-export function serve<D>(name: string, handler: Handler<D>, deps: D): (req: Request) => Promise<Response> {
+export function serve<D>(
+  name: string,
+  handler: Handler<D>,
+  deps: D,
+  sink: (line: string) => void = console.log,
+): (req: Request) => Promise<Response> {
   return async (req) => {
     const incoming = req.headers.get("x-request-id");
     const requestId = incoming && requestIdPattern.test(incoming) ? incoming : crypto.randomUUID();
-    const log = logger({ function: name, request_id: requestId });
+    const log = logger({ function: name, request_id: requestId }, sink);
     const started = performance.now();
     let res: Response;
     if (req.method === "OPTIONS") {

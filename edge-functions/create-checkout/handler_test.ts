@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { Authenticator } from "../_shared/auth.ts";
 import { connect } from "../_shared/db.ts";
-import { HttpError } from "../_shared/http.ts";
+import { HttpError, serve } from "../_shared/http.ts";
 import { logger } from "../_shared/log.ts";
 import { StripeClient } from "../_shared/providers/stripe.ts";
 import type { NamedLimit } from "../_shared/ratelimit/limits.ts";
@@ -48,18 +48,17 @@ async function setup(
     successUrl: "http://127.0.0.1/ok",
     cancelUrl: "http://127.0.0.1/cancel",
   };
-  const call = async (body: unknown, headers: Record<string, string> = {}, lines: string[] = []) => {
-    const req = new Request("http://x/create-checkout", {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...headers },
-      body: JSON.stringify(body),
-    });
-    try {
-      return await handleCreateCheckout(req, deps, { requestId: "t", log: logger({}, (l) => lines.push(l)) });
-    } catch (e) {
-      if (!(e instanceof HttpError)) throw e;
-      return Response.json({ error: { code: e.code, message: e.message } }, { status: e.status, headers: e.headers });
-    }
+  let lines: string[] = [];
+  const served = serve("create-checkout", handleCreateCheckout, deps, (l) => lines.push(l));
+  const call = (body: unknown, headers: Record<string, string> = {}, into: string[] = []) => {
+    lines = into;
+    return served(
+      new Request("http://x/create-checkout", {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...headers },
+        body: JSON.stringify(body),
+      }),
+    );
   };
   try {
     await t({ deps, call, userId, stripe, sql });

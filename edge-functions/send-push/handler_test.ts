@@ -3,8 +3,7 @@
 import assert from "node:assert/strict";
 import { Authenticator } from "../_shared/auth.ts";
 import { connect } from "../_shared/db.ts";
-import { HttpError } from "../_shared/http.ts";
-import { logger } from "../_shared/log.ts";
+import { serve } from "../_shared/http.ts";
 import { PushClient } from "../_shared/providers/push.ts";
 import { pushLimits } from "../_shared/ratelimit/named.ts";
 import { RedisStore } from "../_shared/ratelimit/redis.ts";
@@ -40,18 +39,17 @@ async function setup(t: (env: Env) => Promise<void>, redisUrl = stackEnv.REDIS_U
     },
     push: new PushClient(push.url),
   };
-  const call = async (body: unknown, token = service, lines: string[] = []) => {
-    const req = new Request("http://x/send-push", {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    try {
-      return await handleSendPush(req, deps, { requestId: "t", log: logger({}, (l) => lines.push(l)) });
-    } catch (e) {
-      if (!(e instanceof HttpError)) throw e;
-      return Response.json({ error: { code: e.code, message: e.message } }, { status: e.status, headers: e.headers });
-    }
+  let lines: string[] = [];
+  const served = serve("send-push", handleSendPush, deps, (l) => lines.push(l));
+  const call = (body: unknown, token = service, into: string[] = []) => {
+    lines = into;
+    return served(
+      new Request("http://x/send-push", {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }),
+    );
   };
   const deliveries = async () =>
     (await sql<{ status: string; provider_ticket_id: string | null; error: string | null }[]>`
