@@ -93,6 +93,42 @@ impl Decision {
             Decision::TooLarge { .. } => 0,
         }
     }
+
+    /// Microseconds until [`Decision::remaining`] grows by one, if the key is
+    /// left alone: the reset parameter `t` of the HTTP `RateLimit` field
+    /// (draft-ietf-httpapi-ratelimit-headers), "the time until additional
+    /// quota is made available".
+    ///
+    /// `quota` must be the quota the decision was made with. The result is
+    /// `None` when no more quota can become available, because the key is at
+    /// its full burst (its reset is 0), and for [`Decision::TooLarge`], which
+    /// says nothing about the key's state. Otherwise it is
+    /// `reset_after_us - (tau - T * (remaining + 1))`, always ≥ 1, and for a
+    /// refusal of cost 1 it equals `retry_after_us`: the moment one more unit
+    /// is available is the moment the refused request would be admitted.
+    pub const fn next_unit_after_us(&self, quota: &Quota) -> Option<i64> {
+        match self {
+            Decision::Allowed {
+                remaining,
+                reset_after_us,
+                ..
+            }
+            | Decision::Denied {
+                remaining,
+                reset_after_us,
+                ..
+            } => {
+                if *reset_after_us <= 0 {
+                    return None;
+                }
+                // `remaining < burst` whenever the reset is positive, so the
+                // product is at most tau and the difference cannot overflow.
+                let unlocked = quota.emission_interval_us() * (*remaining as i64 + 1);
+                Some(*reset_after_us - (quota.tolerance_us() - unlocked))
+            }
+            Decision::TooLarge { .. } => None,
+        }
+    }
 }
 
 /// Decides whether a request of `cost` units on one key is admitted at
@@ -454,6 +490,32 @@ mod tests {
         assert_eq!(ceil_seconds(1_000_001), 2);
         assert_eq!(ceil_seconds(12 * SEC), 12);
         assert_eq!(ceil_seconds(i64::MAX), 9_223_372_036_855);
+    }
+
+    #[test]
+    fn next_unit_is_the_wait_for_one_more_request() {
+        let q = five_per_minute();
+        let mut s = None;
+        // A fresh key's first admission leaves 4; the fifth unit comes back
+        // one emission interval later.
+        let first = step(&q, &mut s, T0, 1);
+        assert_eq!(first.next_unit_after_us(&q), Some(12 * SEC));
+        // Five seconds on, the same unit is seven seconds away.
+        let peek = step(&q, &mut s, T0 + 5 * SEC, 0);
+        assert_eq!(peek.remaining(), 4);
+        assert_eq!(peek.next_unit_after_us(&q), Some(7 * SEC));
+        // Spend the burst: the refusal's wait and the next unit agree, and
+        // both are well before the full reset.
+        for _ in 0..4 {
+            assert!(step(&q, &mut s, T0 + 5 * SEC, 1).is_allowed());
+        }
+        let refused = step(&q, &mut s, T0 + 5 * SEC, 1);
+        assert_eq!(refused.retry_after_us(), Some(7 * SEC));
+        assert_eq!(refused.next_unit_after_us(&q), Some(7 * SEC));
+        assert_eq!(refused.reset_after_us(), 55 * SEC);
+        // A key at its full burst has nothing more to come.
+        assert_eq!(decide(&q, None, T0, 0).next_unit_after_us(&q), None);
+        assert_eq!(decide(&q, None, T0, 6).next_unit_after_us(&q), None);
     }
 
     #[test]

@@ -57,6 +57,9 @@
 //! }
 //! ```
 //!
+//! [`Decision::next_unit_after_us`] says how long until one more request of
+//! cost 1 would be admitted: the `t` of the HTTP `RateLimit` field.
+//!
 //! Storing the state is the caller's job: write [`Decision::new_state`] when
 //! it is `Some`, and leave the stored value alone otherwise. A stored TAT
 //! that is at or before the current time means the same as no state, so a

@@ -189,4 +189,36 @@ proptest! {
             prop_assert!(!decide(&quota, state, now + retry - 1, cost).is_allowed());
         }
     }
+
+    #[test]
+    fn next_unit_is_exact(
+        quota in small_quota(),
+        arrivals in arrivals(),
+        cost in 0u32..=10,
+    ) {
+        // `next_unit_after_us` later one more unit is available, one
+        // microsecond earlier not yet; a refusal of cost 1 waits exactly that
+        // long; and a key with nothing more to come is at its full burst.
+        let (_, state, now) = replay(&quota, &arrivals);
+        let d = decide(&quota, state, now, cost);
+        if d.is_too_large() {
+            prop_assert_eq!(d.next_unit_after_us(&quota), None);
+            return Ok(());
+        }
+        // The state the decision leaves behind, as a caller would store it.
+        let left = d.new_state().or(state);
+        match d.next_unit_after_us(&quota) {
+            None => prop_assert_eq!(d.remaining(), quota.burst().get()),
+            Some(wait) => {
+                prop_assert!(wait >= 1);
+                let later = decide(&quota, left, now + wait, 0).remaining();
+                let sooner = decide(&quota, left, now + wait - 1, 0).remaining();
+                prop_assert_eq!(later, d.remaining() + 1);
+                prop_assert_eq!(sooner, d.remaining());
+                if cost == 1 && !d.is_allowed() {
+                    prop_assert_eq!(d.retry_after_us(), Some(wait));
+                }
+            }
+        }
+    }
 }

@@ -393,6 +393,7 @@ fn render() -> String {
                 d.retry_after_us(),
                 Some(d.reset_after_us()),
                 state,
+                d.next_unit_after_us(&quota),
             ]
             .into_iter()
             .flatten()
@@ -407,13 +408,14 @@ fn render() -> String {
             let comma = if si + 1 < case.steps.len() { "," } else { "" };
             writeln!(
                 out,
-                "{{\"now_us\":{now},\"cost\":{cost},\"expect\":{{\"allowed\":{},\"too_large\":{},\"remaining\":{},\"retry_after_us\":{},\"reset_after_us\":{},\"tat_us\":{}}}}}{comma}",
+                "{{\"now_us\":{now},\"cost\":{cost},\"expect\":{{\"allowed\":{},\"too_large\":{},\"remaining\":{},\"retry_after_us\":{},\"reset_after_us\":{},\"tat_us\":{},\"next_unit_after_us\":{}}}}}{comma}",
                 d.is_allowed(),
                 d.is_too_large(),
                 d.remaining(),
                 opt(d.retry_after_us()),
                 d.reset_after_us(),
                 opt(state),
+                opt(d.next_unit_after_us(&quota)),
             )
             .expect("writing to a String cannot fail");
         }
@@ -551,6 +553,11 @@ fn every_vector_step_matches_decide() {
                 "{at}: reset_after_us"
             );
             assert_eq!(state, opt_int(expect, "tat_us", &at), "{at}: tat_us");
+            assert_eq!(
+                d.next_unit_after_us(&quota),
+                opt_int(expect, "next_unit_after_us", &at),
+                "{at}: next_unit_after_us"
+            );
             steps_checked += 1;
         }
     }
