@@ -63,7 +63,15 @@ alter role authenticator set search_path = "$user", public, extensions;
 
 -- Supabase's defaults are permissive (RLS is what protects tables), so the migrations
 -- are tested against the same defaults and must revoke what they do not want exposed.
+-- Only on a database the migrations have not touched yet: a migration may narrow these
+-- defaults, and a later `make up` must not widen them again.
 grant usage on schema public to anon, authenticated, service_role;
-alter default privileges in schema public grant all on tables to anon, authenticated, service_role;
-alter default privileges in schema public grant all on sequences to anon, authenticated, service_role;
-alter default privileges in schema public grant all on functions to anon, authenticated, service_role;
+do $$
+begin
+  if to_regclass('supabase_migrations.schema_migrations') is null then
+    alter default privileges in schema public grant all on tables to anon, authenticated, service_role;
+    alter default privileges in schema public grant all on sequences to anon, authenticated, service_role;
+    alter default privileges in schema public grant all on functions to anon, authenticated, service_role;
+  end if;
+end
+$$;
