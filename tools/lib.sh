@@ -17,8 +17,17 @@ export USHER_REDIS_PORT=${USHER_REDIS_PORT:-54379}
 export USHER_FAKE_STRIPE_PORT=${USHER_FAKE_STRIPE_PORT:-54410}
 export USHER_FAKE_PUSH_PORT=${USHER_FAKE_PUSH_PORT:-54411}
 
-step() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
-fail() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+# Colour is for a person at a terminal: NO_COLOR (no-color.org) turns it off, and so does
+# output to a file or a pipe. Exporting NO_COLOR tells the programs these scripts start the
+# same, which matters because Deno colours its output even into a pipe.
+[ -t 1 ] || export NO_COLOR=1
+step_mark='==>' fail_mark='error:'
+if [ -z "${NO_COLOR:-}" ]; then
+  step_mark=$'\033[1;34m==>\033[0m'
+  [ -t 2 ] && fail_mark=$'\033[1;31merror:\033[0m'
+fi
+step() { printf '%s %s\n' "$step_mark" "$*"; }
+fail() { printf '%s %s\n' "$fail_mark" "$*" >&2; exit 1; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
 
