@@ -1,11 +1,90 @@
 #!/usr/bin/env bash
-# Installs everything `make demo`, `make test` and `make bench` need, without prompts.
-# Each step checks first, so a second run on a prepared machine takes a few seconds.
+# Installs everything `make demo`, `make test` and `make bench` need, without prompts, then
+# checks that every command they run is on PATH. Each step checks first, so a second run on
+# a prepared machine takes a few seconds. `--check` only checks.
+#   tools/install.sh [--check]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/lib.sh
 
-apt_packages=(postgresql-15 postgresql-15-cron postgresql-15-pgtap redis-server wrk)
+# Every command that the Makefile's targets and the scripts they run (tools/*.sh,
+# tools/local/*.sh, .ci/run) or their tests start, and where it comes from. Shell builtins
+# and the scripts' own functions are not listed. tests/install_test.ts reads the scripts
+# and fails when one of them runs a command that is missing here.
+required_commands=(
+  "apt-get apt (Debian)"
+  "awk mawk (Debian)"
+  "basename coreutils (Debian)"
+  "bash bash (Debian)"
+  "cargo rustup (a prerequisite)"
+  "cat coreutils (Debian)"
+  "chmod coreutils (Debian)"
+  "chown coreutils (Debian)"
+  "cmp diffutils (Debian)"
+  "cp coreutils (Debian)"
+  "curl curl (Debian, installed here)"
+  "cut coreutils (Debian)"
+  "date coreutils (Debian)"
+  "deno npm package deno (npm ci in tools/cli, here)"
+  "dirname coreutils (Debian)"
+  "dpkg-query dpkg (Debian)"
+  "env coreutils (Debian)"
+  "grep grep (Debian)"
+  "gzip gzip (Debian)"
+  "id coreutils (Debian)"
+  "initdb postgresql-15 (Debian, installed here)"
+  "ln coreutils (Debian)"
+  "make make (Debian; it runs these targets)"
+  "mkdir coreutils (Debian)"
+  "node Node.js 20 (a prerequisite)"
+  "npm Node.js 20 (a prerequisite)"
+  "pg_ctl postgresql-15 (Debian, installed here)"
+  "pg_prove libtap-parser-sourcehandler-pgtap-perl (Debian, installed here)"
+  "pgbench postgresql-15 (Debian, installed here)"
+  "psql postgresql-client-15 (Debian, with postgresql-15 here)"
+  "readlink coreutils (Debian)"
+  "redis-cli redis-tools (Debian, with redis-server here)"
+  "redis-server redis-server (Debian, installed here)"
+  "rm coreutils (Debian)"
+  "runuser util-linux (Debian)"
+  "rustup rustup (a prerequisite)"
+  "sed sed (Debian)"
+  "seq coreutils (Debian)"
+  "setsid util-linux (Debian)"
+  "sh dash (Debian)"
+  "sha256sum coreutils (Debian)"
+  "sleep coreutils (Debian)"
+  "stat coreutils (Debian)"
+  "sudo sudo (Debian; only when not run as root)"
+  "supabase npm package supabase (npm ci in tools/cli, here)"
+  "tail coreutils (Debian)"
+  "tee coreutils (Debian)"
+  "timeout coreutils (Debian)"
+  "wasm-opt npm package binaryen (npm ci in tools/cli, here)"
+  "wasm-pack cargo install wasm-pack (here)"
+  "wc coreutils (Debian)"
+  "wrk wrk (Debian, installed here)"
+)
+
+# Names the commands that are not on PATH, with where each comes from, and fails.
+check_commands() {
+  local entry cmd missing=()
+  for entry in "${required_commands[@]}"; do
+    cmd=${entry%% *}
+    # as_root (lib.sh) calls sudo only for a user who is not root.
+    [ "$cmd" = sudo ] && [ "$(id -u)" = 0 ] && continue
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd (from ${entry#* })")
+  done
+  [ ${#missing[@]} -eq 0 ] || fail "not on PATH after the install: ${missing[*]}"
+}
+
+if [ "${1:-}" = --check ]; then
+  check_commands
+  exit 0
+fi
+
+apt_packages=(postgresql-15 postgresql-15-cron postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
+  redis-server wrk curl)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -38,3 +117,5 @@ npm_ci() {
 }
 npm_ci tools/cli "Deno, Supabase CLI, binaryen"
 npm_ci web "React dashboard"
+
+check_commands
