@@ -3,12 +3,20 @@
 // item decided exactly as it would be alone.
 //
 // `maxInFlight` says how many calls may be out at once. With no bound, whatever arrived in
-// one tick goes at once, so the store works on one call while this side prepares the
-// next (the rate limiters). With a bound, items wait while that many calls are out and
-// then leave together: under light load every item goes at once, alone, and under heavy
-// load the batches grow instead of the queue of calls (the scanner).
+// one tick goes at once. With a bound, items wait while that many calls are out and then
+// leave together: under light load every item goes at once, alone, and under heavy load
+// the batches grow instead of the queue of calls.
+//
+// `maxWaitMs` bounds the time an item may spend in that queue: one that has waited longer
+// when its turn comes is refused with a QueueTimeout and never sent. That is this side's
+// own overload, which a caller must not mistake for the store failing to answer.
 
-type Pending<T, R> = { item: T; resolve: (r: R) => void; reject: (e: unknown) => void };
+/** An item that waited more than `maxWaitMs` for a call to go out in; it was never sent. */
+export class QueueTimeout extends Error {
+  override name = "QueueTimeout";
+}
+
+type Pending<T, R> = { item: T; since: number; resolve: (r: R) => void; reject: (e: unknown) => void };
 
 export class Batcher<T, R> {
   #queue: Pending<T, R>[] = [];
@@ -19,20 +27,32 @@ export class Batcher<T, R> {
     readonly maxBatch: number,
     readonly send: (batch: T[]) => Promise<R[]>,
     readonly maxInFlight = Infinity,
+    readonly maxWaitMs = Infinity,
   ) {
-    if (!(maxBatch >= 1 && maxInFlight >= 1)) throw new RangeError("maxBatch and maxInFlight must be at least 1");
+    if (!(maxBatch >= 1 && maxInFlight >= 1 && maxWaitMs >= 0)) {
+      throw new RangeError("maxBatch and maxInFlight must be at least 1, maxWaitMs not negative");
+    }
   }
 
   add(item: T): Promise<R> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ item, resolve, reject });
+      this.#queue.push({ item, since: performance.now(), resolve, reject });
       if (this.#queue.length === 1) queueMicrotask(() => this.#flush());
     });
   }
 
+  /** Refuses every item not yet sent with `error`, as when the store is known to be down. */
+  rejectQueued(error: unknown): void {
+    const dropped = this.#queue;
+    this.#queue = [];
+    for (const p of dropped) p.reject(error);
+  }
+
   #flush(): void {
     while (this.#queue.length > 0 && this.#inFlight < this.maxInFlight) {
+      this.#expire();
       const batch = this.#queue.splice(0, this.maxBatch);
+      if (batch.length === 0) return;
       this.#inFlight++;
       this.send(batch.map((p) => p.item))
         .then(
@@ -44,5 +64,16 @@ export class Batcher<T, R> {
           this.#flush();
         });
     }
+  }
+
+  /** Refuses the items at the head of the queue that have waited too long; they arrived first. */
+  #expire(): void {
+    if (this.maxWaitMs === Infinity) return;
+    const cutoff = performance.now() - this.maxWaitMs;
+    let n = 0;
+    while (n < this.#queue.length && this.#queue[n].since < cutoff) n++;
+    if (n === 0) return;
+    const error = new QueueTimeout(`waited more than ${this.maxWaitMs} ms for a call to go out`);
+    for (const p of this.#queue.splice(0, n)) p.reject(error);
   }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Batcher } from "./batch.ts";
+import { Batcher, QueueTimeout } from "./batch.ts";
 
 /** A send that records its batches and answers each item doubled once `release` is called. */
 function gatedSend() {
@@ -72,7 +72,39 @@ Deno.test("with two calls in flight, a third batch waits for one of them", async
   assert.deepEqual(await Promise.all(third), [6, 8]);
 });
 
+Deno.test("an item that waited longer than maxWaitMs for its turn is refused, never sent", async () => {
+  const g = gatedSend();
+  const b = new Batcher(10, g.send, 1, 20);
+  const first = b.add(1);
+  await Promise.resolve();
+  const stale = b.add(2);
+  await new Promise((r) => setTimeout(r, 40));
+  // Arrives after the wait bound of the one before it has passed, so it is still fresh.
+  const fresh = b.add(3);
+  g.release();
+  assert.equal(await first, 2);
+  await assert.rejects(stale, QueueTimeout);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(g.batches, [[1], [3]], "the stale item never went out");
+  g.release();
+  assert.equal(await fresh, 6);
+});
+
+Deno.test("rejectQueued refuses what has not gone out and leaves calls in flight alone", async () => {
+  const g = gatedSend();
+  const b = new Batcher(10, g.send, 1);
+  const sent = b.add(1);
+  await Promise.resolve();
+  const queued = [b.add(2), b.add(3)];
+  b.rejectQueued(new Error("store down"));
+  for (const q of queued) await assert.rejects(q, /store down/);
+  g.release();
+  assert.equal(await sent, 2);
+  assert.deepEqual(g.batches, [[1]]);
+});
+
 Deno.test("a batcher needs room for at least one item and one call", () => {
   assert.throws(() => new Batcher(0, (b: number[]) => Promise.resolve(b)), RangeError);
   assert.throws(() => new Batcher(1, (b: number[]) => Promise.resolve(b), 0), RangeError);
+  assert.throws(() => new Batcher(1, (b: number[]) => Promise.resolve(b), 1, -1), RangeError);
 });
