@@ -35,17 +35,22 @@ export class Authenticator {
     return caller;
   }
 
-  async #verify(token: string): Promise<{ caller: Caller; expiresAtMs: number | undefined }> {
+  async #verify(token: string): Promise<{ caller: Caller; expiresAtMs: number }> {
     let payload;
     try {
-      ({ payload } = await jwtVerify(token, this.#key, { algorithms: ["HS256"] }));
+      // Supabase's tokens always carry `exp`; one without it would never expire.
+      ({ payload } = await jwtVerify(token, this.#key, { algorithms: ["HS256"], requiredClaims: ["exp"] }));
     } catch (e) {
-      const reason = e instanceof joseErrors.JWTExpired ? "JWT has expired" : "Invalid JWT";
+      const reason = e instanceof joseErrors.JWTExpired
+        ? "JWT has expired"
+        : e instanceof joseErrors.JWTClaimValidationFailed && e.claim === "exp"
+        ? "JWT has no expiry"
+        : "Invalid JWT";
       throw new HttpError(401, "unauthorized", reason);
     }
     const role = typeof payload.role === "string" && roles.has(payload.role) ? (payload.role as Role) : null;
     if (!role) throw new HttpError(401, "unauthorized", "JWT has no recognised role");
-    const expiresAtMs = typeof payload.exp === "number" ? payload.exp * 1000 : undefined;
+    const expiresAtMs = payload.exp! * 1000;
     if (role !== "authenticated") return { caller: { role, userId: null }, expiresAtMs };
     if (typeof payload.sub !== "string" || !uuidPattern.test(payload.sub)) {
       throw new HttpError(401, "unauthorized", "JWT has no user id");

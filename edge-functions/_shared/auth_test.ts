@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { SignJWT } from "npm:jose@6.2.18";
 import { mintJwt } from "../../tools/local/jwt.ts";
 import { Authenticator } from "./auth.ts";
 import { HttpError } from "./http.ts";
@@ -45,4 +46,14 @@ Deno.test("an unsigned (alg none) token is refused", async () => {
   const b64 = (o: unknown) => btoa(JSON.stringify(o)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
   const none = `${b64({ alg: "none", typ: "JWT" })}.${b64({ role: "service_role", exp: 9e9 })}.`;
   assert.equal(await status(auth.caller(withToken(none))), 401);
+});
+
+Deno.test("a token without an expiry is refused, as Supabase's always carry one", async () => {
+  const forever = await new SignJWT({ role: "authenticated", sub: user })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .sign(new TextEncoder().encode(secret));
+  const err = await auth.caller(withToken(forever)).catch((e) => e);
+  assert.ok(err instanceof HttpError);
+  assert.equal(err.status, 401);
+  assert.equal(err.message, "JWT has no expiry");
 });

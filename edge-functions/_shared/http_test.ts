@@ -8,15 +8,50 @@ const silence = <T>(f: () => Promise<T>): Promise<T> => {
   return f().finally(() => (console.log = original));
 };
 
-Deno.test("a thrown error becomes a 500 naming the request id, without a stack trace", async () => {
-  const fetch = serve("t", () => Promise.reject(new Error("secret detail at line 12")), quiet);
-  const res = await silence(() => fetch(new Request("http://x/t", { headers: { "x-request-id": "req-12345678" } })));
+Deno.test("a thrown error becomes a 500 naming the request id, without a stack trace or its text", async () => {
+  const lines: string[] = [];
+  const fetch = serve("t", () => Promise.reject(new Error("secret detail postgres://u:pw@db")), quiet, (l) => {
+    lines.push(l);
+  });
+  const res = await fetch(new Request("http://x/t", { headers: { "x-request-id": "req-12345678" } }));
   assert.equal(res.status, 500);
-  assert.equal(res.headers.get("x-request-id"), "req-12345678");
+  const id = res.headers.get("x-request-id")!;
+  assert.match(id, /^[0-9a-f]{8}\.req-12345678$/, "our own prefix, then the caller's id");
   const body = await res.json();
   assert.equal(body.error.code, "internal_error");
-  assert.match(body.error.message, /req-12345678/);
-  assert.doesNotMatch(JSON.stringify(body), /secret detail|line 12|at /);
+  assert.ok(body.error.message.includes(id));
+  assert.doesNotMatch(JSON.stringify(body), /secret detail|http_test|at /);
+  // The log says what kind of error and where, never its message.
+  const logged = lines.join("\n");
+  assert.match(logged, /"error":"Error"/);
+  assert.match(logged, /http_test\.ts:\d+/);
+  assert.doesNotMatch(logged, /secret detail|pw@db/);
+});
+
+Deno.test("two requests naming the same x-request-id get different ids", async () => {
+  const fetch = serve("t", () => Promise.resolve(new Response("ok")), quiet, () => {});
+  const ids = await Promise.all([1, 2].map(async () => {
+    const res = await fetch(new Request("http://x/t", { headers: { "x-request-id": "same-id-123" } }));
+    await res.body?.cancel();
+    return res.headers.get("x-request-id");
+  }));
+  assert.notEqual(ids[0], ids[1]);
+});
+
+Deno.test("fields the handler put in the context reach every answer, errors included", async () => {
+  const fetch = serve(
+    "t",
+    (_req, _deps, ctx) => {
+      ctx.headers.set("ratelimit", '"x";r=1;t=2');
+      return Promise.reject(new HttpError(404, "not_found", "No such thing"));
+    },
+    quiet,
+    () => {},
+  );
+  const res = await fetch(new Request("http://x/t"));
+  assert.equal(res.status, 404);
+  assert.equal(res.headers.get("ratelimit"), '"x";r=1;t=2');
+  await res.body?.cancel();
 });
 
 Deno.test("an HttpError keeps its status, code, message and headers", async () => {
@@ -75,8 +110,19 @@ Deno.test("readJsonObject refuses bad input with a 4xx naming the problem", asyn
   assert.equal((await rejection(readJsonObject(post("null"), 64))).code, "invalid_body");
   assert.equal((await rejection(readJsonObject(post("{}", "text/plain"), 64))).status, 415);
   const big = await rejection(readJsonObject(post(JSON.stringify({ a: "x".repeat(100) })), 64));
-  assert.equal(big.status, 400);
+  assert.equal(big.status, 413);
   assert.equal(big.code, "body_too_large");
+  // RFC 8259: JSON is UTF-8. A broken sequence is refused, not replaced by U+FFFD.
+  const broken = await rejection(
+    readJsonObject(post(new Uint8Array([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d])), 64),
+  );
+  assert.equal(broken.status, 400);
+  assert.equal(broken.code, "invalid_encoding");
+  const halfChar = await rejection(
+    readJsonObject(post(new Uint8Array([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xe2, 0x82, 0x22, 0x7d])), 64),
+  );
+  assert.equal(halfChar.code, "invalid_encoding");
+  assert.deepEqual(await readJsonObject(post('{"a":"Türen € 🎫"}'), 64), { a: "Türen € 🎫" });
 });
 
 Deno.test("readJsonObject reads a body of declared length whole, and holds it to the limit", async () => {
@@ -107,4 +153,20 @@ Deno.test("readJsonObject stops reading a streamed body once it passes the limit
   const err = await rejection(readJsonObject(post(endless), 4096));
   assert.equal(err.code, "body_too_large");
   assert.ok(pulled < 10, `read ${pulled} chunks`);
+});
+
+Deno.test("a body that stops short of its end is given up with a 408", async () => {
+  let cancelled = false;
+  const stalled = new ReadableStream<Uint8Array>({
+    start(c) {
+      c.enqueue(new TextEncoder().encode('{"a":'));
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
+  const err = await rejection(readJsonObject(post(stalled), 4096, 50));
+  assert.equal(err.status, 408);
+  assert.equal(err.code, "request_timeout");
+  assert.ok(cancelled, "the read was stopped");
 });

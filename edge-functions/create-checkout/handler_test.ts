@@ -63,6 +63,7 @@ async function setup(
   try {
     await t({ deps, call, userId, stripe, sql });
   } finally {
+    await sql`delete from public.checkout_requests where user_id = ${userId}`;
     await sql`delete from public.orders where user_id = ${userId}`;
     await sql`delete from auth.users where id = ${userId}`;
     if (deps.store.kind === "redis") await deps.store.close();
@@ -107,11 +108,11 @@ Deno.test("bad input gets a 400 naming the field, an unknown event a 404", async
     let left = 50;
     for (
       const [body, code] of [
-        [{ event_id: "nope", quantity: 1 }, "invalid_event_id"],
-        [{ event_id: planetarium, quantity: 0 }, "invalid_quantity"],
-        [{ event_id: planetarium, quantity: 11 }, "invalid_quantity"],
-        [{ event_id: planetarium, quantity: 1.5 }, "invalid_quantity"],
-        [{ event_id: planetarium }, "invalid_quantity"],
+        [{ event_id: "nope", quantity: 1 }, "event_id"],
+        [{ event_id: planetarium, quantity: 0 }, "quantity"],
+        [{ event_id: planetarium, quantity: 11 }, "quantity"],
+        [{ event_id: planetarium, quantity: 1.5 }, "quantity"],
+        [{ event_id: planetarium }, "quantity"],
       ] as const
     ) {
       const res = await call(body);
@@ -119,8 +120,13 @@ Deno.test("bad input gets a 400 naming the field, an unknown event a 404", async
       const remaining = Number(/-user";r=(\d+);t=\d+/.exec(res.headers.get("ratelimit") ?? "")?.[1]);
       assert.equal(remaining, left - 1, "a refused body still counts, and says so");
       left = remaining;
-      assert.equal((await res.json()).error.code, code);
+      const { error } = await res.json();
+      assert.equal(error.code, "invalid_field");
+      assert.equal(error.field, code);
     }
+    const badKey = await call({ event_id: planetarium, quantity: 1 }, { "idempotency-key": "has space" });
+    assert.equal(badKey.status, 400);
+    assert.equal((await badKey.json()).error.field, "Idempotency-Key");
     const res = await call({ event_id: crypto.randomUUID(), quantity: 1 });
     assert.equal(res.status, 404);
     assert.equal((await res.json()).error.code, "event_not_found");
@@ -187,8 +193,75 @@ Deno.test("only a signed-in user may check out", async () => {
   await setup(async ({ deps }) => {
     const anon = new Request("http://x/create-checkout", { method: "POST" });
     await assert.rejects(
-      handleCreateCheckout(anon, deps, { requestId: "t", log: logger({}, () => {}) }),
+      handleCreateCheckout(anon, deps, { requestId: "t", log: logger({}, () => {}), headers: new Headers() }),
       (e: unknown) => e instanceof HttpError && e.status === 401,
     );
+  });
+});
+
+Deno.test("a valid token whose user has no account is refused before Stripe is called", async () => {
+  await setup(async ({ deps, stripe }) => {
+    const ghost = crypto.randomUUID();
+    const served = serve("create-checkout", handleCreateCheckout, deps, () => {});
+    const res = await served(
+      new Request("http://x/create-checkout", {
+        method: "POST",
+        headers: { authorization: `Bearer ${await userJwt(ghost)}`, "content-type": "application/json" },
+        body: JSON.stringify({ event_id: planetarium, quantity: 1 }),
+      }),
+    );
+    assert.equal(res.status, 403);
+    assert.equal((await res.json()).error.code, "account_not_found");
+    assert.equal(stripe.requests.length, 0);
+  });
+});
+
+Deno.test("a retry with the same Idempotency-Key answers the same order and session, once", async () => {
+  await setup(async ({ call, stripe, sql, userId }) => {
+    const key = { "idempotency-key": `k-${crypto.randomUUID()}` };
+    const first = await call({ event_id: planetarium, quantity: 2 }, key);
+    assert.equal(first.status, 201);
+    const firstBody = await first.json();
+    const again = await call({ event_id: planetarium, quantity: 2 }, key);
+    assert.equal(again.status, 201);
+    assert.equal(again.headers.get("idempotent-replayed"), "true");
+    assert.deepEqual(await again.json(), firstBody);
+    assert.equal(stripe.requests.length, 1, "the replay did not reach Stripe");
+
+    const other = await call({ event_id: planetarium, quantity: 3 }, key);
+    assert.equal(other.status, 422);
+    assert.equal((await other.json()).error.code, "idempotency_key_reused");
+
+    const fresh = await call({ event_id: planetarium, quantity: 2 });
+    assert.notEqual((await fresh.json()).order_id, firstBody.order_id, "without a key, a new order");
+    const [{ n }] = await sql`select count(*)::int as n from public.orders where user_id = ${userId}`;
+    assert.equal(n, 2);
+  });
+});
+
+Deno.test("retries with one Idempotency-Key racing each other get one order and one session", async () => {
+  await setup(async ({ call, sql, userId }) => {
+    const key = { "idempotency-key": `race-${crypto.randomUUID()}` };
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () => call({ event_id: planetarium, quantity: 1 }, key)),
+    );
+    assert.deepEqual(answers.map((r) => r.status), [201, 201, 201, 201]);
+    const bodies = await Promise.all(answers.map((r) => r.json()));
+    assert.equal(new Set(bodies.map((b) => b.order_id)).size, 1);
+    assert.equal(new Set(bodies.map((b) => b.checkout_url)).size, 1);
+    const [{ n }] = await sql`select count(*)::int as n from public.orders where user_id = ${userId}`;
+    assert.equal(n, 1);
+  });
+});
+
+Deno.test("a Stripe failure leaves the key usable: the retry creates the order the first could not", async () => {
+  await setup(async ({ call, stripe, sql, userId }) => {
+    const key = { "idempotency-key": `retry-${crypto.randomUUID()}` };
+    stripe.failNext(1, 500);
+    assert.equal((await call({ event_id: planetarium, quantity: 1 }, key)).status, 502);
+    const retry = await call({ event_id: planetarium, quantity: 1 }, key);
+    assert.equal(retry.status, 201);
+    const [order] = await sql`select id from public.orders where user_id = ${userId}`;
+    assert.equal(order.id, (await retry.json()).order_id);
   });
 });

@@ -6,7 +6,11 @@ import { dbUrl } from "../../tests/support/stack.ts";
 import { coreVersion } from "../_shared/wasm.ts";
 import { handleHealth } from "./handler.ts";
 
-const ctx = (lines: string[] = []) => ({ requestId: "test", log: logger({}, (l) => lines.push(l)) });
+const ctx = (lines: string[] = []) => ({
+  requestId: "test",
+  log: logger({}, (l) => lines.push(l)),
+  headers: new Headers(),
+});
 
 Deno.test("health answers ok with the core version when the database answers", async () => {
   const sql = connect(dbUrl, 1);

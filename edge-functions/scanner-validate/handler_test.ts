@@ -24,7 +24,7 @@ const keys = new QrKeys(keyA);
 /** Answered scans per event, to check the log holds every attempt. */
 const answered = new Map<string, number>();
 const T0 = 1_800_000_000;
-const ctx = { requestId: "t", log: logger({}, () => {}) };
+const ctx = { requestId: "t", log: logger({}, () => {}), headers: new Headers() };
 
 async function scan(
   f: EventFixture,

@@ -1,11 +1,18 @@
 // Sends one push notification to a user's device, for other services (service role only).
 // Held to a per-user and a global quota, so that a bug in a caller cannot flood a phone or
-// exhaust the provider's allowance; every attempt, refused or not, is recorded in
-// push_deliveries with the provider's ticket id for delivery tracking.
-import postgres from "npm:postgres@3.4.9";
+// exhaust the provider's allowance. Every attempt is recorded in push_deliveries before
+// anything is counted or sent, and settled with its outcome (the provider's ticket id for
+// delivery tracking, or why it was not sent), so no path sends without a row.
 import type { Authenticator } from "../_shared/auth.ts";
 import type { Sql } from "../_shared/db.ts";
-import { HttpError, json, methodNotAllowed, readJsonObject, type RequestContext } from "../_shared/http.ts";
+import {
+  HttpError,
+  invalidField,
+  json,
+  methodNotAllowed,
+  readJsonObject,
+  type RequestContext,
+} from "../_shared/http.ts";
 import type { PushClient, PushMessage } from "../_shared/providers/push.ts";
 import { ProviderError } from "../_shared/providers/stripe.ts";
 import { enforce } from "../_shared/ratelimit/limits.ts";
@@ -13,6 +20,7 @@ import type { PushLimits } from "../_shared/ratelimit/named.ts";
 import type { RateLimitStore } from "../_shared/ratelimit/store.ts";
 import { uuidPattern } from "../_shared/ids.ts";
 import { describeError } from "../_shared/log.ts";
+import { checkedText } from "../_shared/text.ts";
 
 export interface PushDeps {
   sql: Sql;
@@ -22,18 +30,16 @@ export interface PushDeps {
   push: PushClient;
 }
 
-type Status = "sent" | "failed" | "rate_limited";
+type Outcome = "sent" | "failed" | "rate_limited";
 
 export async function handleSendPush(req: Request, deps: PushDeps, ctx: RequestContext): Promise<Response> {
   if (req.method !== "POST") throw methodNotAllowed(["POST"]);
   const caller = await deps.auth.caller(req);
   if (caller.role !== "service_role") throw new HttpError(403, "forbidden", "Only the service role may send pushes");
   const { userId, message } = parseBody(await readJsonObject(req, 8192));
-  // Before the limit and the provider: a push for nobody must neither use up a quota nor
-  // reach a phone and then fail to be recorded.
-  const [{ known }] = await deps.sql<{ known: boolean }[]>`
-    select exists (select 1 from auth.users where id = ${userId}) as known`;
-  if (!known) throw new HttpError(404, "unknown_user", "No user with that user_id");
+  // Before the limit and the provider: a push for nobody (UR005, a 404) uses up no quota.
+  const [{ id }] = await deps.sql<{ id: string }[]>`
+    select public.begin_push_delivery(${userId}, ${message.to}, ${message.title}) as id`;
 
   const verdict = await enforce(deps.store, [
     { limit: deps.limits.user, key: userId },
@@ -42,15 +48,15 @@ export async function handleSendPush(req: Request, deps: PushDeps, ctx: RequestC
   if (!verdict.allowed) {
     const status = verdict.error.status === 429 ? "rate_limited" : "failed";
     try {
-      await record(deps.sql, userId, message, status, null, verdict.error.message);
+      await settle(deps.sql, id, status, null, verdict.error.message);
     } catch (e) {
-      // With the limit store on this same database, a store outage also stops the record;
-      // the caller still deserves the refusal's answer, not a 500.
-      if (e instanceof HttpError) throw e;
-      ctx.log.log("error", "refused push not recorded", { error: describeError(e) });
+      // With the limit store on this same database, a store outage also stops the record,
+      // which then stays pending; the caller still deserves the refusal, not a 500.
+      ctx.log.log("error", "refused push not settled", { error: describeError(e) });
     }
     throw verdict.error;
   }
+  for (const [name, value] of Object.entries(verdict.headers)) ctx.headers.set(name, value);
 
   let ticket;
   try {
@@ -58,74 +64,46 @@ export async function handleSendPush(req: Request, deps: PushDeps, ctx: RequestC
   } catch (e) {
     if (!(e instanceof ProviderError)) throw e;
     ctx.log.log("error", "push not sent", { error: e.message, status: e.status });
-    await record(deps.sql, userId, message, "failed", null, e.message);
-    throw new HttpError(
-      502,
-      "push_provider_error",
-      "The push provider is unavailable; try again shortly",
-      verdict.headers,
-    );
+    await settle(deps.sql, id, "failed", null, e.message);
+    throw new HttpError(502, "push_provider_error", "The push provider is unavailable; try again shortly");
   }
   const sent = ticket.status === "ok";
-  const deliveryId = await record(
+  await settle(
     deps.sql,
-    userId,
-    message,
+    id,
     sent ? "sent" : "failed",
     ticket.status === "ok" ? ticket.id : null,
     ticket.status === "ok" ? null : `${ticket.error ?? "error"}: ${ticket.message}`,
   );
-  return json(
-    {
-      delivery_id: deliveryId,
-      status: sent ? "sent" : "failed",
-      ticket_id: ticket.status === "ok" ? ticket.id : null,
-      // A refused token (DeviceNotRegistered, say) is the caller's cue to forget it.
-      error: ticket.status === "ok" ? null : ticket.error,
-    },
-    200,
-    verdict.headers,
-  );
+  return json({
+    delivery_id: id,
+    status: sent ? "sent" : "failed",
+    ticket_id: ticket.status === "ok" ? ticket.id : null,
+    // A refused token (DeviceNotRegistered, say) is the caller's cue to forget it.
+    error: ticket.status === "ok" ? null : ticket.error,
+  });
 }
 
-async function record(
-  sql: Sql,
-  userId: string,
-  m: PushMessage,
-  status: Status,
-  ticketId: string | null,
-  error: string | null,
-): Promise<string> {
-  try {
-    const [row] = await sql<{ id: string }[]>`
-      select public.record_push_delivery(${userId}, ${m.to}, ${m.title}, ${status}, ${ticketId}, ${error}) as id`;
-    return row.id;
-  } catch (e) {
-    if (e instanceof postgres.PostgresError && e.code === "23503") {
-      throw new HttpError(404, "unknown_user", "No user with that user_id");
-    }
-    throw e;
-  }
+async function settle(sql: Sql, id: string, status: Outcome, ticketId: string | null, error: string | null) {
+  await sql`select public.settle_push_delivery(${id}, ${status}, ${ticketId}, ${error})`;
 }
 
 function parseBody(body: Record<string, unknown>): { userId: string; message: PushMessage } {
   const { user_id: userId, token, title, body: text, data } = body;
-  if (typeof userId !== "string" || !uuidPattern.test(userId)) {
-    throw new HttpError(400, "invalid_user_id", "user_id must be a UUID");
+  if (typeof userId !== "string" || !uuidPattern.test(userId)) throw invalidField("user_id", "user_id must be a UUID");
+  if (typeof token !== "string" || !/^[\x21-\x7e]{1,256}$/.test(token)) {
+    throw invalidField("token", "token must be a push token of 1 to 256 printable ASCII characters");
   }
-  if (typeof token !== "string" || !/^\S{1,256}$/.test(token)) {
-    throw new HttpError(400, "invalid_token", "token must be a push token of 1 to 256 characters");
+  const message: PushMessage = {
+    to: token,
+    title: checkedText("title", title, { min: 1, max: 200 }),
+    body: checkedText("body", text, { min: 0, max: 2000, multiline: true }),
+  };
+  if (data !== undefined) {
+    if (data === null || typeof data !== "object" || Array.isArray(data)) {
+      throw invalidField("data", "data must be a JSON object when given");
+    }
+    message.data = data as Record<string, unknown>;
   }
-  if (typeof title !== "string" || title.length < 1 || title.length > 200) {
-    throw new HttpError(400, "invalid_title", "title must be a string of 1 to 200 characters");
-  }
-  if (typeof text !== "string" || text.length > 2000) {
-    throw new HttpError(400, "invalid_body", "body must be a string of at most 2000 characters");
-  }
-  if (data !== undefined && (data === null || typeof data !== "object" || Array.isArray(data))) {
-    throw new HttpError(400, "invalid_data", "data must be a JSON object when given");
-  }
-  const message: PushMessage = { to: token, title, body: text };
-  if (data) message.data = data as Record<string, unknown>;
   return { userId: userId.toLowerCase(), message };
 }

@@ -155,25 +155,60 @@ Deno.test("a provider outage is a 502, tracked as failed", async () => {
 });
 
 Deno.test("only the service role may send, and bad input names the field", async () => {
-  await setup(async ({ call, userId, push }) => {
+  await setup(async ({ call, userId, push, deliveries }) => {
     const user = await call(message(userId), await userJwt(userId));
     assert.equal(user.status, 403);
     for (
       const [body, code] of [
-        [{ ...message(userId), user_id: "x" }, "invalid_user_id"],
-        [{ ...message(userId), token: "" }, "invalid_token"],
-        [{ ...message(userId), title: "" }, "invalid_title"],
-        [{ ...message(userId), body: 5 }, "invalid_body"],
-        [{ ...message(userId), data: [1] }, "invalid_data"],
+        [{ ...message(userId), user_id: "x" }, "user_id"],
+        [{ ...message(userId), token: "" }, "token"],
+        [{ ...message(userId), token: "ExponentPushToken[a\u0000b]" }, "token"],
+        [{ ...message(userId), title: "" }, "title"],
+        [{ ...message(userId), title: "Doors\u0000open" }, "title"],
+        [{ ...message(userId), title: "Doors \ud83c open" }, "title"],
+        [{ ...message(userId), body: 5 }, "body"],
+        [{ ...message(userId), body: "Starts\u0000soon" }, "body"],
+        [{ ...message(userId), data: [1] }, "data"],
       ] as const
     ) {
       const res = await call(body);
-      assert.equal(res.status, 400);
-      assert.equal((await res.json()).error.code, code);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      const { error } = await res.json();
+      assert.equal(error.code, "invalid_field");
+      assert.equal(error.field, code);
     }
+    assert.deepEqual(await deliveries(), [], "nothing refused is recorded");
     const unknown = await call(message(crypto.randomUUID()));
     assert.equal(unknown.status, 404);
     assert.equal((await unknown.json()).error.code, "unknown_user");
     assert.equal(push.requests.length, 0, "nothing is sent for a user who does not exist");
+  });
+});
+
+Deno.test("a multi-line body goes out as sent", async () => {
+  await setup(async ({ call, userId, push }) => {
+    const res = await call({ ...message(userId), body: "Doors open.\n\tSee you soon 🎫" });
+    assert.equal(res.status, 200);
+    assert.equal(JSON.parse(push.requests[0].body)[0].body, "Doors open.\n\tSee you soon 🎫");
+  });
+});
+
+Deno.test("the delivery row exists, pending, before the provider is asked", async () => {
+  await setup(async ({ deps, call, userId, deliveries }) => {
+    const seen: string[] = [];
+    const provider = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async () => {
+      const [row] = await deps.sql<{ status: string }[]>`
+        select status from public.push_deliveries where user_id = ${userId}`;
+      seen.push(row?.status ?? "no row");
+      return Response.json({ data: [{ status: "ok", id: crypto.randomUUID() }] });
+    });
+    try {
+      deps.push = new PushClient(`http://127.0.0.1:${provider.addr.port}`);
+      assert.equal((await call(message(userId))).status, 200);
+      assert.deepEqual(seen, ["pending"]);
+      assert.deepEqual((await deliveries()).map((d) => d.status), ["sent"]);
+    } finally {
+      await provider.shutdown();
+    }
   });
 });

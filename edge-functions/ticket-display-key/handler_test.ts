@@ -11,7 +11,7 @@ import { dbUrl, jwtSecret, qrSigningKeys, userJwt } from "../../tests/support/st
 import { handleDisplayKey } from "./handler.ts";
 
 const keys = new QrKeys(qrSigningKeys);
-const ctx = { requestId: "t", log: logger({}, () => {}) };
+const ctx = { requestId: "t", log: logger({}, () => {}), headers: new Headers() };
 
 async function ask(sql: ReturnType<typeof connect>, user: string, ticketId: string): Promise<Response> {
   const req = new Request(`http://x/ticket-display-key?ticket_id=${ticketId}`, {

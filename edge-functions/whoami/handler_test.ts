@@ -14,6 +14,7 @@ Deno.test("whoami names the signed-in user and the events they staff", async () 
     const res = await handleWhoami(req, { sql, auth: new Authenticator(jwtSecret) }, {
       requestId: "t",
       log: logger({}, () => {}),
+      headers: new Headers(),
     });
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), {

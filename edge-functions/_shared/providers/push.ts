@@ -3,6 +3,9 @@
 // tests reach a local fake.
 import { describeError } from "../log.ts";
 import { ProviderError } from "./stripe.ts";
+import { storableNote } from "../text.ts";
+
+const ticketIdPattern = /^[\x21-\x7e]{1,255}$/;
 
 export interface PushMessage {
   to: string;
@@ -44,11 +47,13 @@ export class PushClient {
         `push provider answered ${res.status} without one ticket per message`,
       );
     }
+    // What the provider says is stored, so its texts are made fit to store; a ticket id that
+    // is not one (Expo's are UUIDs) is no ticket.
     return body.data.map((t: { status?: string; id?: unknown; message?: unknown; details?: { error?: unknown } }) =>
-      t.status === "ok" && typeof t.id === "string" ? { status: "ok", id: t.id } : {
+      t.status === "ok" && typeof t.id === "string" && ticketIdPattern.test(t.id) ? { status: "ok", id: t.id } : {
         status: "error",
-        message: typeof t.message === "string" ? t.message.slice(0, 500) : "no detail",
-        error: typeof t.details?.error === "string" ? t.details.error : null,
+        message: typeof t.message === "string" ? storableNote(t.message, 500) : "no detail",
+        error: typeof t.details?.error === "string" ? storableNote(t.details.error, 100) : null,
       }
     );
   }

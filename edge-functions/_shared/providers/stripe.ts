@@ -34,8 +34,10 @@ export class StripeClient {
   ) {}
 
   /**
-   * Creates a Checkout Session. The order id is the Idempotency-Key, so a retry of the
-   * same checkout (after a timeout, say) gets the same session back instead of a second.
+   * Creates a Checkout Session. The order id is Stripe's Idempotency-Key, so calls for one
+   * order get one session: a client's retry with the same Idempotency-Key is given the
+   * same order id by begin_checkout, while a request without one draws a fresh order id
+   * and so a fresh session.
    */
   async createCheckoutSession(input: CheckoutSessionInput): Promise<CheckoutSession> {
     const form = new URLSearchParams({
@@ -70,7 +72,11 @@ export class StripeClient {
       const detail = typeof body?.error?.message === "string" ? body.error.message.slice(0, 200) : "no detail";
       throw new ProviderError("stripe", res.status, `Stripe answered ${res.status}: ${detail}`);
     }
-    if (typeof body?.id !== "string" || typeof body?.url !== "string") {
+    // The id and url are stored and handed to the customer, so they must be what Stripe's are.
+    if (
+      typeof body?.id !== "string" || !/^cs_[A-Za-z0-9_]{1,250}$/.test(body.id) ||
+      typeof body?.url !== "string" || !/^https:\/\/[\x21-\x7e]{1,2040}$/.test(body.url)
+    ) {
       throw new ProviderError("stripe", res.status, "Stripe answered without a session id and url");
     }
     return { id: body.id, url: body.url };

@@ -1,0 +1,34 @@
+// The project's own SQLSTATEs and the HTTP answer each deserves: one table, so a handler
+// never inspects a database error itself, and a generic code (P0001 is any `raise
+// exception`) never stands for one particular failure. The migrations that raise them
+// list them in their headers; `serve` answers them through `fromSqlError`.
+
+export interface SqlErrorAnswer {
+  status: number;
+  code: string;
+  message: string;
+}
+
+const answers: Readonly<Record<string, SqlErrorAnswer>> = {
+  UR001: { status: 409, code: "price_changed", message: "The ticket price changed during checkout; please try again" },
+  UR002: { status: 403, code: "account_not_found", message: "Your account does not exist; sign in again" },
+  UR003: {
+    status: 422,
+    code: "idempotency_key_reused",
+    message: "This Idempotency-Key was already used for a different request",
+  },
+  UR004: { status: 404, code: "event_not_found", message: "No upcoming event with that event_id" },
+  UR005: { status: 404, code: "unknown_user", message: "No user with that user_id" },
+  UR403: { status: 403, code: "forbidden", message: "You are not scanner staff for this event" },
+};
+
+/**
+ * The answer for an error raised by one of the project's SQL functions with its own
+ * SQLSTATE, or null for any other error. The database's own message is never passed on:
+ * it may name ids or values the caller did not send.
+ */
+export function fromSqlError(e: unknown): SqlErrorAnswer | null {
+  if (!(e instanceof Error) || e.name !== "PostgresError") return null;
+  const code = (e as { code?: unknown }).code;
+  return typeof code === "string" && Object.hasOwn(answers, code) ? answers[code] : null;
+}
