@@ -4,6 +4,9 @@ import assert from "node:assert/strict";
 import { Authenticator } from "../_shared/auth.ts";
 import { connect } from "../_shared/db.ts";
 import { logger } from "../_shared/log.ts";
+import { scannerLimits } from "../_shared/ratelimit/named.ts";
+import { PostgresStore } from "../_shared/ratelimit/postgres.ts";
+import { HttpError } from "../_shared/http.ts";
 import { reissuePrintCode } from "../_shared/tickets.ts";
 import { liveIat, QrKeys, signLive } from "../_shared/wasm.ts";
 import { createEvent, createLegacyTicket, createTicket, type EventFixture } from "../../tests/support/fixtures.ts";
@@ -15,6 +18,9 @@ import { ScanRecorder } from "./recorder.ts";
 const sql = connect(dbUrl, 4);
 const auth = new Authenticator(jwtSecret);
 const recorder = new ScanRecorder(connect(dbUrl, 1), sql);
+const store = new PostgresStore(sql);
+// The production quota under a name of this run, so no other test shares its keys.
+const limits = { user: { ...scannerLimits(() => undefined).user, name: `t${crypto.randomUUID().slice(0, 8)}-scan` } };
 /** A QR_SIGNING_KEYS entry whose 32 key bytes are all `byte`. */
 const testKey = (kid: string, byte: number) => `${kid}:${base64url.encode(new Uint8Array(32).fill(byte))}`;
 const keyA = testKey("ka", 7);
@@ -24,20 +30,34 @@ const keys = new QrKeys(keyA);
 /** Answered scans per event, to check the log holds every attempt. */
 const answered = new Map<string, number>();
 const T0 = 1_800_000_000;
-const ctx = { requestId: "t", log: logger({}, () => {}), headers: new Headers() };
-
 async function scan(
   f: EventFixture,
   code: string,
-  opts: { now?: number; device?: string; ring?: QrKeys; as?: string; body?: unknown } = {},
+  opts: {
+    now?: number;
+    device?: string;
+    ring?: QrKeys;
+    as?: string;
+    body?: unknown;
+    limits?: typeof limits;
+    lines?: string[];
+  } = {},
 ) {
+  const ctx = { requestId: "t", log: logger({}, (l) => opts.lines?.push(l)), headers: new Headers() };
   const token = await userJwt(opts.as ?? f.scannerId);
   const req = new Request("http://x/scanner-validate", {
     method: "POST",
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
     body: JSON.stringify(opts.body ?? { code, event_id: f.eventId, device_id: opts.device ?? "door-1" }),
   });
-  const deps = { recorder, auth, keys: opts.ring ?? keys, now: () => opts.now ?? T0 };
+  const deps = {
+    recorder,
+    auth,
+    store,
+    limits: opts.limits ?? limits,
+    keys: opts.ring ?? keys,
+    now: () => opts.now ?? T0,
+  };
   const res = await handleScan(req, deps, ctx);
   answered.set(f.eventId, (answered.get(f.eventId) ?? 0) + 1);
   return await res.json();
@@ -183,27 +203,49 @@ Deno.test("an event that requires live codes refuses print codes", async () => {
 Deno.test("bad requests get a 400 naming the field, strangers a 403", async () => {
   const f = await createEvent(sql);
   const bad = [
-    [{ event_id: f.eventId, device_id: "d" }, /code/],
-    [{ code: "", event_id: f.eventId, device_id: "d" }, /code/],
-    [{ code: "x".repeat(513), event_id: f.eventId, device_id: "d" }, /code/],
-    [{ code: "ABCD1234", event_id: "not-a-uuid", device_id: "d" }, /event_id/],
-    [{ code: "ABCD1234", event_id: f.eventId, device_id: "door 1" }, /device_id/],
-    [{ code: "ABCD1234", event_id: f.eventId, device_id: 7 }, /device_id/],
+    [{ event_id: f.eventId, device_id: "d" }, "code"],
+    [{ code: "", event_id: f.eventId, device_id: "d" }, "code"],
+    [{ code: "x".repeat(513), event_id: f.eventId, device_id: "d" }, "code"],
+    [{ code: "ABCD1234", event_id: "not-a-uuid", device_id: "d" }, "event_id"],
+    [{ code: "ABCD1234", event_id: f.eventId, device_id: "door 1" }, "device_id"],
+    [{ code: "ABCD1234", event_id: f.eventId, device_id: 7 }, "device_id"],
   ] as const;
   for (const [body, field] of bad) {
-    await assert.rejects(scan(f, "", { body }), (e: { status: number; message: string }) => {
+    await assert.rejects(scan(f, "", { body }), (e: { status: number; code: string; field: string }) => {
       assert.equal(e.status, 400);
-      assert.match(e.message, field);
+      assert.equal(e.code, "invalid_field");
+      assert.equal(e.field, field);
       return true;
     });
   }
   const oversized = { code: "ABCD1234", event_id: f.eventId, device_id: "d", padding: "x".repeat(4096) };
   await assert.rejects(scan(f, "", { body: oversized }), (e: { status: number; code: string }) => {
-    assert.equal(e.status, 400);
+    assert.equal(e.status, 413);
     assert.equal(e.code, "body_too_large");
     return true;
   });
-  await assert.rejects(scan(f, "ABCD1234", { as: f.holderId }), (e: { status: number }) => e.status === 403);
+  const lines: string[] = [];
+  await assert.rejects(scan(f, "ABCD1234", { as: f.holderId, lines }), (e: { status: number }) => e.status === 403);
+  assert.match(lines.join("\n"), new RegExp(`"scan refused".*"scanner":"${f.holderId}".*"reason":"not_staff"`));
+});
+
+Deno.test("a caller past the scan limit gets a 429 with Retry-After, logged with the caller", async () => {
+  const f = await createEvent(sql);
+  const tight = {
+    user: { ...limits.user, name: `${limits.user.name}-tight`, quota: { count: 3, periodUs: 60_000_000, burst: 3 } },
+  };
+  for (let i = 0; i < 3; i++) {
+    const { code } = await createTicket(sql, keys, f, T0);
+    assert.equal((await scan(f, code, { limits: tight })).result, "redeemed");
+  }
+  const lines: string[] = [];
+  const { code } = await createTicket(sql, keys, f, T0);
+  await assert.rejects(scan(f, code, { limits: tight, lines }), (e: HttpError) => {
+    assert.equal(e.status, 429);
+    assert.ok(Number(new Headers(e.headers).get("retry-after")) > 0);
+    return true;
+  });
+  assert.match(lines.join("\n"), new RegExp(`"scan refused".*"scanner":"${f.scannerId}".*"reason":"rate_limited"`));
 });
 
 Deno.test("tear down the pool", async () => {

@@ -2,11 +2,15 @@ import { Authenticator } from "../_shared/auth.ts";
 import { intEnv, requireEnv } from "../_shared/config.ts";
 import { connect } from "../_shared/db.ts";
 import { serve } from "../_shared/http.ts";
+import { storeFromEnv } from "../_shared/ratelimit/config.ts";
+import { scannerLimits } from "../_shared/ratelimit/named.ts";
 import { QrKeys } from "../_shared/wasm.ts";
 import { handleScan } from "./handler.ts";
 import { ScanRecorder } from "./recorder.ts";
 
 const env = requireEnv(["SUPABASE_DB_URL", "JWT_SECRET", "QR_SIGNING_KEYS"]);
+// The rate limit's own pool, so its takes never queue behind a batch of scans.
+const limitSql = connect(env.SUPABASE_DB_URL, 2);
 
 export default {
   fetch: serve("scanner-validate", handleScan, {
@@ -17,6 +21,8 @@ export default {
       connect(env.SUPABASE_DB_URL, intEnv("SCANNER_DB_POOL", 2)),
     ),
     auth: new Authenticator(env.JWT_SECRET),
+    store: storeFromEnv("SCANNER", limitSql),
+    limits: scannerLimits(),
     keys: new QrKeys(env.QR_SIGNING_KEYS),
     now: () => Math.floor(Date.now() / 1000),
   }),

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { connect } from "../_shared/db.ts";
 import { QrKeys } from "../_shared/wasm.ts";
 import { createEvent, createLegacyTicket, createTicket, type EventFixture } from "../../tests/support/fixtures.ts";
-import { dbUrl, qrSigningKeys } from "../../tests/support/stack.ts";
+import { dbUrl, qrSigningKeys, repoRoot } from "../../tests/support/stack.ts";
 import { type ScanInput, ScanRecorder } from "./recorder.ts";
 
 const keys = new QrKeys(qrSigningKeys);
@@ -163,5 +163,40 @@ Deno.test("batched scans", async (t) => {
     },
   );
 
+  await t.step("a failed batch leaves no print code, MAC or legacy code in the Postgres log", async () => {
+    const recorder = new ScanRecorder(connect(dbUrl, 1));
+    const print = await createTicket(sql, keys, f);
+    const legacy = await createLegacyTicket(sql, f);
+    await sql`update public.events set allow_legacy_codes = true where id = ${f.eventId}`;
+    const other = connect(dbUrl, 1);
+    for (const [ticket, kind] of [[print, "print"], [legacy, "legacy"]] as const) {
+      await other.begin(async (tx) => {
+        await tx`select 1 from public.tickets where id = ${ticket.ticketId} for update`;
+        const scan: ScanInput = {
+          ...scanOf(f, ticket.ticketId, "door-1"),
+          kind,
+          ticketId: kind === "print" ? ticket.ticketId : null,
+          code: ticket.code,
+        };
+        await assert.rejects(recorder.record(scan), (e: { code?: string }) => e.code === "55P03");
+      });
+    }
+    await sql`update public.events set allow_legacy_codes = false where id = ${f.eventId}`;
+    const log = await Deno.readTextFile(postgresLog);
+    assert.match(log, /scan_tickets/, "the failed statements were logged");
+    const mac = print.code.slice(print.code.lastIndexOf(".") + 1);
+    assert.ok(!log.includes(mac), "the print code's MAC is not in the log");
+    assert.ok(!log.includes(hexOf(mac)), "nor written as hex");
+    assert.ok(!log.includes(hexOf(legacy.code)) && !log.includes(legacy.code), "nor the legacy code");
+    await Promise.all([recorder.end(), other.end()]);
+  });
+
   await sql.end();
 });
+
+/** Where `make up` has PostgreSQL write its log (tools/local/postgres.sh). */
+const postgresLog = `${Deno.env.get("USHER_LOCAL_DIR") ?? `${repoRoot}.local`}/pg/log`;
+
+function hexOf(s: string): string {
+  return Array.from(new TextEncoder().encode(s), (b) => b.toString(16).padStart(2, "0")).join("");
+}

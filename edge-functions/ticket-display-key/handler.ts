@@ -2,7 +2,7 @@
 // live codes with, offline, every 30 s. It can forge live codes for this one ticket only.
 import type { Authenticator } from "../_shared/auth.ts";
 import type { Sql } from "../_shared/db.ts";
-import { HttpError, json, methodNotAllowed, type RequestContext } from "../_shared/http.ts";
+import { HttpError, invalidField, json, methodNotAllowed, type RequestContext } from "../_shared/http.ts";
 import type { QrKeys } from "../_shared/wasm.ts";
 import { uuidPattern } from "../_shared/ids.ts";
 
@@ -16,7 +16,7 @@ export async function handleDisplayKey(req: Request, deps: DisplayKeyDeps, _ctx:
   if (req.method !== "GET") throw methodNotAllowed(["GET"]);
   const owner = await deps.auth.user(req);
   const ticketId = new URL(req.url).searchParams.get("ticket_id") ?? "";
-  if (!uuidPattern.test(ticketId)) throw new HttpError(400, "invalid_request", "ticket_id must be a UUID");
+  if (!uuidPattern.test(ticketId)) throw invalidField("ticket_id", "ticket_id must be a UUID");
   const [ticket] = await deps.sql<{ ticket_id: string; event_id: string; status: string }[]>`
     select * from public.owned_ticket(${ticketId}, ${owner.userId})`;
   // Someone else's ticket gets the same answer as no ticket, so ids cannot be probed.

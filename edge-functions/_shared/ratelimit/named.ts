@@ -2,7 +2,9 @@
 // fail modes are argued in docs/rate-limiting.md; in short: checkout fails open (a lost
 // sale costs more than a few minutes without a per-user cap, and Stripe screens card
 // testing itself), push fails closed (a notification flood is the harm the limit exists
-// to stop, and a 503 tells the calling service to retry later).
+// to stop, and a 503 tells the calling service to retry later), scanning fails open (a
+// door must keep admitting people; the ticket's row lock, not the limit, is what stops a
+// double admission).
 import { intEnv } from "../config.ts";
 import { type NamedLimit, perHour, perMinute } from "./limits.ts";
 
@@ -38,5 +40,21 @@ export function pushLimits(env: Env = denoEnv): PushLimits {
       quota: perMinute(intEnv("PUSH_GLOBAL_LIMIT_PER_MINUTE", 600, env)),
       failMode: "closed",
     },
+  };
+}
+
+export interface ScannerLimits {
+  user: NamedLimit;
+}
+
+/**
+ * Scans per scanner account. A door scans a person every second or two at the fastest,
+ * and one account may work a few doors; 300 a minute (5 a second, all of them at once if
+ * need be) leaves every door at human speed far below the limit while a script that
+ * floods the function with someone's token is held to a trickle.
+ */
+export function scannerLimits(env: Env = denoEnv): ScannerLimits {
+  return {
+    user: { name: "scan-user", quota: perMinute(intEnv("SCANNER_USER_LIMIT_PER_MINUTE", 300, env)), failMode: "open" },
   };
 }
