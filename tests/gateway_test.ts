@@ -1,8 +1,10 @@
 // The local gateway over real HTTP: routing, JWT verification as `verify_jwt` says, and
-// JSON errors for everything it refuses.
+// JSON errors, with CORS headers and a log line, for everything it refuses.
 import assert from "node:assert/strict";
+import { SignJWT } from "npm:jose@6.2.18";
+import { corsHeaders } from "../edge-functions/_shared/http.ts";
 import { mintJwt } from "../tools/local/jwt.ts";
-import { fn, functionsUrl, seedUsers, stackEnv, userJwt } from "./support/stack.ts";
+import { fn, functionsUrl, repoRoot, seedUsers, stackEnv, userJwt } from "./support/stack.ts";
 
 Deno.test("health answers through the gateway without a JWT (verify_jwt = false)", async () => {
   const res = await fn("health");
@@ -58,4 +60,59 @@ Deno.test("a wrong method gets a JSON 405 naming the allowed ones", async () => 
   assert.equal(res.status, 405);
   assert.equal(res.headers.get("allow"), "GET");
   assert.equal((await res.json()).error.code, "method_not_allowed");
+});
+
+/** One request written by hand: fetch refuses to send TRACE and TRACK at all. */
+async function rawRequest(method: string, path: string): Promise<{ head: string; body: string }> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(stackEnv.USHER_GATEWAY_PORT) });
+  await conn.write(new TextEncoder().encode(`${method} ${path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`));
+  const text = await new Response(conn.readable).text();
+  const split = text.indexOf("\r\n\r\n");
+  return { head: text.slice(0, split).toLowerCase(), body: text.slice(split + 4) };
+}
+
+Deno.test("TRACE and TRACK get the JSON 405 every other wrong method gets, not a 500", async () => {
+  for (const method of ["TRACE", "TRACK", "trace"]) {
+    const { head, body } = await rawRequest(method, "/functions/v1/health");
+    assert.match(head, /^http\/1\.1 405/, `${method}: ${head}`);
+    assert.match(head, /\r\nallow: get, post, options\r\n/);
+    assert.match(head, /\r\naccess-control-allow-origin: \*\r\n/);
+    assert.equal(JSON.parse(body).error.code, "method_not_allowed");
+  }
+});
+
+Deno.test("a JWT without exp is refused: it would never expire", async () => {
+  const forever = await new SignJWT({ role: "authenticated", sub: seedUsers.ada })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setIssuedAt()
+    .sign(new TextEncoder().encode(stackEnv.JWT_SECRET));
+  const res = await fn("whoami", {}, forever);
+  assert.equal(res.status, 401);
+  assert.deepEqual((await res.json()).error, { code: "unauthorized", message: "Invalid JWT: it has no exp claim" });
+});
+
+const gatewayLog = `${Deno.env.get("USHER_LOCAL_DIR") ?? `${repoRoot}.local`}/gateway.log`;
+
+Deno.test("the gateway's own 401 and 404 carry the functions' CORS headers and are logged without the token", async () => {
+  const from = (await Deno.stat(gatewayLog)).size;
+  const token = `not-a-jwt-${crypto.randomUUID()}`;
+  const missing = `no-such-function-${crypto.randomUUID()}`;
+  const answers = [await fn("whoami", {}, token), await fn("whoami"), await fn(missing)];
+  for (const res of answers) {
+    await res.body?.cancel();
+    for (const [name, value] of Object.entries(corsHeaders)) assert.equal(res.headers.get(name), value, name);
+  }
+  assert.deepEqual(answers.map((r) => r.status), [401, 401, 404]);
+  const logged = new TextDecoder().decode((await Deno.readFile(gatewayLog)).subarray(from));
+  assert.ok(!logged.includes(token), "the log quotes the token");
+  const picked = logged.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l))
+    .filter((l) => l.msg === "gateway refused")
+    .map(({ status, code, path, reason }) => ({ status, code, path, reason }));
+  assert.deepEqual(picked.filter((l) => l.path === "/functions/v1/whoami").slice(-2), [
+    { status: 401, code: "unauthorized", path: "/functions/v1/whoami", reason: "invalid" },
+    { status: 401, code: "unauthorized", path: "/functions/v1/whoami", reason: "missing" },
+  ]);
+  assert.deepEqual(picked.filter((l) => l.path === `/functions/v1/${missing}`), [
+    { status: 404, code: "not_found", path: `/functions/v1/${missing}`, reason: undefined },
+  ]);
 });
