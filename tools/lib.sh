@@ -9,6 +9,8 @@ export DENO_NO_UPDATE_CHECK=1
 # a developer's) takes its own folder and ports.
 LOCAL=${USHER_LOCAL_DIR:-$ROOT/.local}
 export USHER_LOCAL_DIR="$LOCAL"
+# The state folders of the stacks started from this checkout, one a line.
+STACKS="$ROOT/.cache/stacks"
 
 # Ports follow `supabase start`'s defaults so URLs look familiar; each can be moved.
 export USHER_GATEWAY_PORT=${USHER_GATEWAY_PORT:-54321}

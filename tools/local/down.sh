@@ -1,19 +1,44 @@
 #!/usr/bin/env bash
-# Stops everything `make up` started. Data stays in .local/ for the next `make up`.
+# Stops everything `make up` started for the stack in $USHER_LOCAL_DIR (.local/ by default),
+# found by its own pid files, so the ports need not be given again. Data stays for the next
+# `make up`. When nothing of that stack runs, it says so and names the stacks started from
+# this checkout that still run.
 set -uo pipefail
 source "$(dirname "$0")/../lib.sh"
 source "$ROOT/tools/local/postgres.sh"
 
-if [ -f "$LOCAL/gateway.pid" ]; then
-  kill -- -"$(cat "$LOCAL/gateway.pid")" 2>/dev/null && echo "gateway and functions stopped"
-  rm -f "$LOCAL/gateway.pid"
+# The live processes a stack's folder records: the gateway, the fakes, Redis and PostgreSQL.
+live_pids() {
+  local f pid
+  for f in "$1/gateway.pid" "$1/fakes.pid" "$1/redis/redis.pid" "$1/pg/data/postmaster.pid"; do
+    [ -f "$f" ] && pid=$(head -n 1 "$f") && kill -0 "$pid" 2>/dev/null && echo "$pid"
+  done
+}
+
+if [ -z "$(live_pids "$LOCAL")" ]; then
+  echo "no stack runs from $LOCAL (USHER_LOCAL_DIR)"
+  if [ -f "$STACKS" ]; then
+    while read -r dir; do
+      [ "$dir" != "$LOCAL" ] && [ -n "$(live_pids "$dir")" ] \
+        && echo "  one runs from $dir: stop it with USHER_LOCAL_DIR=$dir make down"
+    done <"$STACKS"
+  fi
+  exit 0
 fi
-if [ -f "$LOCAL/fakes.pid" ]; then
-  kill -- -"$(cat "$LOCAL/fakes.pid")" 2>/dev/null && echo "fake providers stopped"
-  rm -f "$LOCAL/fakes.pid"
-fi
+
+for what in gateway fakes; do
+  if [ -f "$LOCAL/$what.pid" ]; then
+    kill -- -"$(cat "$LOCAL/$what.pid")" 2>/dev/null && echo "$what stopped"
+    rm -f "$LOCAL/$what.pid"
+  fi
+done
 if [ -f "$LOCAL/redis/redis.pid" ]; then
-  redis-cli -p "$USHER_REDIS_PORT" shutdown nosave >/dev/null 2>&1 && echo "redis stopped"
+  # By its pid, not its port: a port from the environment may be another stack's Redis.
+  pid=$(cat "$LOCAL/redis/redis.pid")
+  if kill "$pid" 2>/dev/null; then
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    echo "redis stopped"
+  fi
   rm -f "$LOCAL/redis/redis.pid"
 fi
 stop_postgres

@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# Starts the local stack on loopback, in the background, with all state under .local/:
+# Starts the local stack on loopback, in the background, with all state under
+# $USHER_LOCAL_DIR (.local/ by default):
 # PostgreSQL 15 (pg_cron, pgTAP), Redis, the Supabase bootstrap, the migrations (applied
 # by the real Supabase CLI), and every edge function behind the gateway. Safe to re-run.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
-mkdir -p "$LOCAL"
+mkdir -p "$LOCAL" "$(dirname "$STACKS")"
+# `make down` without this stack's USHER_LOCAL_DIR looks here to name it.
+grep -qxF "$LOCAL" "$STACKS" 2>/dev/null || echo "$LOCAL" >>"$STACKS"
+
+# Logs are kept across restarts; one past 10 MB is first moved aside to NAME.1.
+keep_log() {
+  if [ -f "$1" ] && [ "$(stat -c %s "$1")" -gt 10485760 ]; then mv "$1" "$1.1"; fi
+}
 
 source tools/local/postgres.sh
 start_postgres
@@ -21,10 +29,11 @@ fi
 
 step "bootstrap (Supabase roles, auth schema) and migrations (supabase db push)"
 PGOPTIONS="-c client_min_messages=warning" psql "$DB_URL" -q -v ON_ERROR_STOP=1 -f tools/local/bootstrap.sql >/dev/null
-supabase db push --db-url "$DB_URL?sslmode=disable" --include-seed --yes --workdir "$ROOT" 2>&1 \
-  | grep -v -e '^Connecting' -e '^Remote database is up to date' || true
-psql "$DB_URL" -tA -c "select count(*) from supabase_migrations.schema_migrations" >/dev/null \
-  || fail "supabase db push did not apply the migrations"
+# --include-all: a migration dated before one this database already has (from work done in
+# parallel) is applied too, so the local database follows the migrations folder.
+pushed=$(supabase db push --db-url "$DB_URL?sslmode=disable" --include-all --include-seed --yes --workdir "$ROOT" 2>&1) \
+  || { printf '%s\n' "$pushed" >&2; fail "supabase db push failed; its output is above"; }
+grep -v -e '^Connecting' -e '^Remote database is up to date' <<<"$pushed" || true
 
 step "signed print codes for tickets that have none"
 ( set -a; source tools/local/secrets.env; set +a
@@ -38,7 +47,8 @@ if ! { [ -f "$LOCAL/fakes.pid" ] && kill -0 "$(cat "$LOCAL/fakes.pid")" 2>/dev/n
   for port in "$USHER_FAKE_STRIPE_PORT" "$USHER_FAKE_PUSH_PORT"; do
     port_open "$port" && fail "port $port is in use by another program; set USHER_FAKE_STRIPE_PORT / USHER_FAKE_PUSH_PORT"
   done
-  (exec setsid deno run --allow-net --allow-env tests/fakes/server.ts) >"$LOCAL/fakes.log" 2>&1 &
+  keep_log "$LOCAL/fakes.log"
+  (exec setsid deno run --allow-net --allow-env tests/fakes/server.ts) >>"$LOCAL/fakes.log" 2>&1 &
   echo $! >"$LOCAL/fakes.pid"
 fi
 
@@ -49,10 +59,11 @@ if [ -f "$LOCAL/gateway.pid" ] && kill -0 "$(cat "$LOCAL/gateway.pid")" 2>/dev/n
   for _ in $(seq 50); do port_open "$USHER_GATEWAY_PORT" || break; sleep 0.1; done
 fi
 port_open "$USHER_GATEWAY_PORT" && fail "port $USHER_GATEWAY_PORT is in use by another program; set USHER_GATEWAY_PORT"
+keep_log "$LOCAL/gateway.log"
 (
   set -a; source "$LOCAL/env"; source tools/local/secrets.env; set +a
   exec setsid deno run --allow-all tools/local/gateway.ts
-) >"$LOCAL/gateway.log" 2>&1 &
+) >>"$LOCAL/gateway.log" 2>&1 &
 echo $! >"$LOCAL/gateway.pid"
 gateway_failed() {
   kill -- -"$(cat "$LOCAL/gateway.pid")" 2>/dev/null
@@ -69,6 +80,9 @@ curl -fsS "http://127.0.0.1:$USHER_GATEWAY_PORT/functions/v1/health" >/dev/null 
   || gateway_failed "health did not answer within 2 minutes"
 
 source "$LOCAL/env"
+# `make down` needs to know which stack only when it is not the default one.
+here=""
+[ "$LOCAL" = "$ROOT/.local" ] || here="USHER_LOCAL_DIR=$LOCAL "
 cat <<INFO
 
 Usher's local stack is up.
@@ -78,7 +92,7 @@ Usher's local stack is up.
   Fakes       Stripe http://127.0.0.1:$USHER_FAKE_STRIPE_PORT, push http://127.0.0.1:$USHER_FAKE_PUSH_PORT
   anon key          $SUPABASE_ANON_KEY
   service_role key  $SUPABASE_SERVICE_ROLE_KEY
-  A user JWT:  set -a; . .local/env; set +a; tools/cli/node_modules/.bin/deno run --allow-env tools/local/jwt.ts user <uuid>
+  A user JWT:  set -a; . $LOCAL/env; set +a; tools/cli/node_modules/.bin/deno run --allow-env tools/local/jwt.ts user <uuid>
   Logs        $LOCAL/gateway.log, $LOCAL/fakes.log, $LOCAL/pg/log
-  Stop with   make down
+  Stop with   ${here}make down
 INFO
