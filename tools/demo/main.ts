@@ -1,9 +1,10 @@
 // `make demo`: a scripted walk through each hardening feature against the running stack.
 import { foundationSteps } from "./foundation.ts";
-import { qrSteps } from "./qr.ts";
+import { qrSteps, removeDemoEvent } from "./qr.ts";
 import { rateLimitSteps } from "./ratelimit.ts";
 import { runSteps } from "./report.ts";
 
+await removeDemoEvent();
 const ok = await runSteps([
   { name: "Foundation: local Supabase-compatible stack", steps: foundationSteps },
   { name: "Ticket QR security", steps: qrSteps },

@@ -1,5 +1,9 @@
 // Progress output and the closing report of `make demo`.
 
+// Colour only for a person at a terminal, and never under NO_COLOR (no-color.org).
+const colour = !Deno.noColor && Deno.stdout.isTerminal();
+const paint = (code: string, text: string) => (colour ? `\x1b[${code}m${text}\x1b[0m` : text);
+
 export interface Step {
   /** What the step shows, as a heading. */
   title: string;
@@ -12,7 +16,7 @@ export async function runSteps(sections: { name: string; steps: Step[] }[]): Pro
   const total = sections.reduce((n, s) => n + s.steps.length, 0);
   let i = 0;
   for (const section of sections) {
-    console.log(`\n\x1b[1m${section.name}\x1b[0m`);
+    console.log(`\n${paint("1", section.name)}`);
     for (const step of section.steps) {
       i++;
       console.log(`  [${i}/${total}] ${step.title}`);
@@ -20,15 +24,15 @@ export async function runSteps(sections: { name: string; steps: Step[] }[]): Pro
       try {
         const result = await step.run((line) => console.log(`        ${line}`));
         results.push({ section: section.name, title: step.title, ok: true, result, ms: performance.now() - started });
-        console.log(`        \x1b[32m✓\x1b[0m ${result}`);
+        console.log(`        ${paint("32", "✓")} ${result}`);
       } catch (e) {
         const result = e instanceof Error ? e.message : String(e);
         results.push({ section: section.name, title: step.title, ok: false, result, ms: performance.now() - started });
-        console.log(`        \x1b[31m✗\x1b[0m ${result}`);
+        console.log(`        ${paint("31", "✗")} ${result}`);
       }
     }
   }
-  console.log("\n\x1b[1mReport\x1b[0m");
+  console.log(`\n${paint("1", "Report")}`);
   for (const r of results) {
     console.log(`  ${r.ok ? "PASS" : "FAIL"}  ${r.section} — ${r.title}: ${r.result} (${Math.round(r.ms)} ms)`);
   }
