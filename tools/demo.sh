@@ -15,4 +15,4 @@ bash tools/local/up.sh
 $stop && trap 'bash tools/local/down.sh' EXIT
 step "walk-through"
 deno run --allow-all tools/demo/main.ts
-$stop || echo -e "\nThe stack is still up for exploring; \`make down\` stops it."
+$stop || printf '\nThe stack is still up for exploring; `%s` stops it.\n' "$(down_command)"

@@ -9,8 +9,13 @@ export DENO_NO_UPDATE_CHECK=1
 # a developer's) takes its own folder and ports.
 LOCAL=${USHER_LOCAL_DIR:-$ROOT/.local}
 export USHER_LOCAL_DIR="$LOCAL"
-# The state folders of the stacks started from this checkout, one a line.
+# The state folders of the stacks started from this checkout, one a line (up.sh, down.sh).
+# shellcheck disable=SC2034
 STACKS="$ROOT/.cache/stacks"
+# The command that stops this stack: `make down` needs its folder unless it is the default.
+down_command() {
+  if [ "$LOCAL" = "$ROOT/.local" ]; then echo "make down"; else echo "USHER_LOCAL_DIR=$LOCAL make down"; fi
+}
 
 # Ports follow `supabase start`'s defaults so URLs look familiar; each can be moved.
 export USHER_GATEWAY_PORT=${USHER_GATEWAY_PORT:-54321}

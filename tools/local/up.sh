@@ -80,9 +80,6 @@ curl -fsS "http://127.0.0.1:$USHER_GATEWAY_PORT/functions/v1/health" >/dev/null 
   || gateway_failed "health did not answer within 2 minutes"
 
 source "$LOCAL/env"
-# `make down` needs to know which stack only when it is not the default one.
-here=""
-[ "$LOCAL" = "$ROOT/.local" ] || here="USHER_LOCAL_DIR=$LOCAL "
 cat <<INFO
 
 Usher's local stack is up.
@@ -94,5 +91,5 @@ Usher's local stack is up.
   service_role key  $SUPABASE_SERVICE_ROLE_KEY
   A user JWT:  set -a; . $LOCAL/env; set +a; tools/cli/node_modules/.bin/deno run --allow-env tools/local/jwt.ts user <uuid>
   Logs        $LOCAL/gateway.log, $LOCAL/fakes.log, $LOCAL/pg/log
-  Stop with   ${here}make down
+  Stop with   $(down_command)
 INFO
