@@ -1,7 +1,7 @@
 //! HMAC-SHA256, the code MAC input and the display-key derivation.
 
-use hmac::digest::generic_array::GenericArray;
-use hmac::{Hmac, Mac};
+use hmac::digest::Key;
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
@@ -40,8 +40,8 @@ pub(crate) fn keyed(key: &[u8]) -> HmacSha256 {
     } else {
         block[..key.len()].copy_from_slice(key);
     }
-    let block: &GenericArray<u8, _> = (&*block).into();
-    <HmacSha256 as Mac>::new(block)
+    let block: &Key<HmacSha256> = (&*block).into();
+    <HmacSha256 as KeyInit>::new(block)
 }
 
 /// HMAC-SHA256 of the concatenation of `parts` under `key` (the RFC 4231 tests' path).
@@ -82,6 +82,10 @@ pub(crate) fn hmac_sha256_128_matches(
     bool::from(expected.ct_eq(tag))
 }
 
+/// Length of the longest MAC input, with a 16-byte key id.
+const MAX_INPUT_LEN: usize =
+    CODE_DOMAIN.len() + crate::VERSION.len() + 1 + 1 + KeyId::MAX_LEN + 16 + 16 + 8;
+
 /// The fields of a code that the MAC covers.
 pub(crate) struct CodeFields<'a> {
     pub kind: Kind,
@@ -105,7 +109,7 @@ impl CodeFields<'_> {
         // A key id is at most 16 bytes, so its length always fits a byte.
         let kid_len = [kid.len() as u8];
         let iat = self.iat.to_be_bytes();
-        f(&[
+        let parts: [&[u8]; 8] = [
             CODE_DOMAIN,
             crate::VERSION.as_bytes(),
             &kind,
@@ -114,7 +118,20 @@ impl CodeFields<'_> {
             self.ticket.as_bytes(),
             self.event.as_bytes(),
             &iat,
-        ])
+        ];
+        // One contiguous input: a single `update` costs less than eight small ones,
+        // each of which goes through the hash's block buffer. Every part fits, since the
+        // buffer holds the longest input; the checked `get`s keep this path free of panics.
+        let mut input = [0u8; MAX_INPUT_LEN];
+        let mut len = 0;
+        for part in parts {
+            let end = len + part.len();
+            if let Some(slot) = input.get_mut(len..end) {
+                slot.copy_from_slice(part);
+            }
+            len = end;
+        }
+        f(&[input.get(..len).unwrap_or(&input)])
     }
 
     /// The 128-bit MAC under the keyed `key`.

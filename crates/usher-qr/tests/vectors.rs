@@ -17,7 +17,7 @@
 
 use std::path::PathBuf;
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use usher_qr::{
