@@ -11,14 +11,18 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-step "wasm-pack build crates/usher-wasm (release)"
-wasm-pack --log-level warn build crates/usher-wasm --release --target web \
+step "wasm-pack build crates/usher-wasm (release, simd128)"
+# SIMD128 lets sha2 schedule SHA-256's message words four at a time, a fifth off every
+# code verification. Every engine we target has it: Deno and Node (V8 9.1+), Chrome 91,
+# Firefox 89, Safari 16.4; an engine without it refuses the whole module.
+RUSTFLAGS="-C target-feature=+simd128" \
+  wasm-pack --log-level warn build crates/usher-wasm --release --target web \
   --out-dir "$ROOT/pkg/web" --out-name usher --no-pack
 rm -f pkg/web/.gitignore
 
 step "wasm-opt -O3 (binaryen 132 from npm)"
 wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd \
   pkg/web/usher_bg.wasm -o pkg/web/usher_bg.wasm
 
 step "pkg/deno: embed the wasm bytes"

@@ -16,10 +16,11 @@ export type QrVerification =
 
 const reasons = core.qrReasons() as QrReason[];
 
-function uuid(b: Uint8Array): string {
+/** The UUID whose 16 bytes start at `at` in `b`. */
+function uuid(b: Uint8Array, at: number): string {
   const h = (from: number, to: number) => {
     let s = "";
-    for (let i = from; i < to; i++) s += hexByte[b[i]];
+    for (let i = at + from; i < at + to; i++) s += hexByte[b[i]];
     return s;
   };
   return `${h(0, 4)}-${h(4, 6)}-${h(6, 8)}-${h(8, 10)}-${h(10, 16)}`;
@@ -28,12 +29,24 @@ function uuid(b: Uint8Array): string {
 /** The master signing keys (`QR_SIGNING_KEYS`), parsed once per function instance. */
 export class QrKeys {
   readonly #ring: core.QrKeyRing;
-  // Reused for every verification: the core writes the accepted ticket's id here.
-  readonly #ticket = new Uint8Array(16);
+  // The ring's verify buffer in wasm memory: the code goes in, an accepted ticket comes
+  // out after it, with no string or array crossing the boundary (see crates/usher-wasm).
+  readonly #ioAddress: number;
+  readonly #ticketAt: number;
+  #io: Uint8Array;
+  // The event last handed to the core, which parses it once rather than with every code.
+  #event: string | undefined;
 
   /** Throws a TypeError naming the problem (never the key) for a malformed secret. */
   constructor(signingKeys: string) {
     this.#ring = new core.QrKeyRing(signingKeys);
+    this.#ioAddress = this.#ring.ioAddress;
+    this.#ticketAt = this.#ring.ticketOffset;
+    this.#io = this.#view();
+  }
+
+  #view(): Uint8Array {
+    return new Uint8Array(core.memory.buffer, this.#ioAddress, this.#ticketAt + 16);
   }
 
   get activeKid(): string {
@@ -49,10 +62,25 @@ export class QrKeys {
     return this.#ring.displayKey(ticketId, eventId);
   }
 
+  /** Throws a TypeError for a malformed `eventId` or a `nowSeconds` that is not an integer. */
   verify(code: string, eventId: string, nowSeconds: number): QrVerification {
-    const status = this.#ring.verify(code, eventId, nowSeconds, this.#ticket);
+    if (eventId !== this.#event) {
+      this.#ring.setEvent(eventId);
+      this.#event = eventId;
+    }
+    // Growing the wasm memory detaches the old buffer, and every view of it reads as empty.
+    if (this.#io.byteLength === 0) this.#io = this.#view();
+    const io = this.#io;
+    // A character beyond ASCII becomes 0xFF, which the core finds malformed as it finds the
+    // character; a code longer than the room is malformed whatever it holds, so it is not copied.
+    const n = code.length <= this.#ticketAt ? code.length : 0;
+    for (let i = 0; i < n; i++) {
+      const c = code.charCodeAt(i);
+      io[i] = c < 0x80 ? c : 0xff;
+    }
+    const status = this.#ring.verify(code.length, nowSeconds);
     if (status > 1) return { ok: false, reason: reasons[status - 2] };
-    return { ok: true, kind: status === 0 ? "print" : "live", ticketId: uuid(this.#ticket) };
+    return { ok: true, kind: status === 0 ? "print" : "live", ticketId: uuid(io, this.#ticketAt) };
   }
 }
 

@@ -6,19 +6,25 @@ import { test } from "node:test";
 import { initSync, QrKeyRing, qrLiveIat, qrReasons, qrSignLive } from "../../pkg/web/usher.js";
 import { checkQrVectors } from "../vectors/check_qr_vectors.mjs";
 
-initSync({ module: readFileSync(new URL("../../pkg/web/usher_bg.wasm", import.meta.url)) });
+const { memory } = initSync({ module: readFileSync(new URL("../../pkg/web/usher_bg.wasm", import.meta.url)) });
 
-// The core answers 0 (print) or 1 (live) with the ticket's bytes, or 2 + a reason's index.
+// The core reads the code from the ring's verify buffer in wasm memory and answers 0 (print)
+// or 1 (live) with the ticket's bytes after the code, or 2 + a reason's index; this is what
+// edge-functions/_shared/wasm.ts does, written again over the browser build.
 function ring(keys) {
   const r = new QrKeyRing(keys);
   return {
     signPrint: (t, e, iat) => r.signPrint(t, e, iat),
     displayKey: (t, e) => r.displayKey(t, e),
     verify(code, e, now) {
-      const ticket = new Uint8Array(16);
-      const status = r.verify(code, e, now, ticket);
+      r.setEvent(e);
+      const io = new Uint8Array(memory.buffer, r.ioAddress, r.ticketOffset + 16);
+      if (code.length <= r.ticketOffset) {
+        for (let i = 0; i < code.length; i++) io[i] = code.charCodeAt(i) < 0x80 ? code.charCodeAt(i) : 0xff;
+      }
+      const status = r.verify(code.length, now);
       if (status > 1) return { ok: false, reason: qrReasons()[status - 2] };
-      const h = Buffer.from(ticket).toString("hex");
+      const h = Buffer.from(io.subarray(r.ticketOffset)).toString("hex");
       const ticketId = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
       return { ok: true, kind: status === 0 ? "print" : "live", ticketId };
     },

@@ -55,5 +55,53 @@ mod tests {
         assert!(is_type_error(
             ratelimit::GcraQuota::new(5.0, 60e6, 1.5).err().unwrap()
         ));
+        let mut ring =
+            qr::QrKeyRing::new("k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap();
+        assert!(
+            is_type_error(ring.verify(0, 0.0).unwrap_err()),
+            "no event set"
+        );
+        assert!(is_type_error(ring.set_event("not-a-uuid").unwrap_err()));
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    #[test]
+    fn number_errors_quote_the_number_as_javascript_writes_it() {
+        let message = |e: wasm_bindgen::JsValue| {
+            String::from(wasm_bindgen::JsCast::unchecked_into::<js_sys::Error>(e).message())
+        };
+        assert_eq!(
+            message(errors::to_i64("now", 1.5).unwrap_err()),
+            "now must be a safe integer, got 1.5"
+        );
+        assert_eq!(
+            message(errors::to_u32("cost", -1e21).unwrap_err()),
+            "cost must be an integer from 0 to 2^32-1, got -1e+21"
+        );
+        assert_eq!(
+            message(errors::to_i64("tatUs", f64::NAN).unwrap_err()),
+            "tatUs must be a safe integer, got NaN"
+        );
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    #[test]
+    fn verify_reads_no_more_than_its_buffer() {
+        let mut ring =
+            qr::QrKeyRing::new("k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap();
+        ring.set_event("0b8e2f7c-3d1a-4e6b-9a54-7c2d1e0f3a98")
+            .unwrap();
+        let malformed = 2 + usher_qr::Reason::ALL
+            .iter()
+            .position(|r| *r == usher_qr::Reason::Malformed)
+            .unwrap() as u32;
+        for len in [
+            0,
+            ring.ticket_offset() + 1,
+            ring.ticket_offset() + 16,
+            usize::MAX,
+        ] {
+            assert_eq!(ring.verify(len, 0.0).unwrap(), malformed, "len {len}");
+        }
     }
 }

@@ -1,10 +1,17 @@
 //! Ticket QR codes for JavaScript. `QrKeyRing` holds the parsed master keys (edge
 //! functions only); `qrSignLive` needs only a display key (the holder's phone).
 
-use usher_qr::{DisplayKey, EventId, KeyId, KeyRing, Kind, Policy, Reason, TicketId};
+use usher_qr::{DisplayKey, EventId, KeyId, KeyRing, Kind, Policy, Reason, TicketId, MAX_CODE_LEN};
 use wasm_bindgen::prelude::*;
 
 use crate::errors::{to_i64, type_error};
+
+/// Where an accepted ticket's 16 bytes start in the verify buffer, after room for the
+/// longest code `verify` reads.
+const TICKET_AT: usize = MAX_CODE_LEN;
+
+/// Length of the verify buffer: the code, then the ticket.
+const IO_LEN: usize = TICKET_AT + 16;
 
 fn ticket(id: &str) -> Result<TicketId, JsValue> {
     id.parse()
@@ -16,8 +23,21 @@ fn event(id: &str) -> Result<EventId, JsValue> {
 }
 
 /// The master signing keys from `QR_SIGNING_KEYS`, parsed once. Never exposed to JS.
+///
+/// Verification, the scanner's hot path, passes no strings and allocates nothing:
+/// JavaScript writes the code's characters into a buffer in wasm memory (`ioAddress`),
+/// `verify` reads them there and writes an accepted ticket's bytes after them, and the
+/// event is parsed once by `setEvent` rather than with every code. Passing strings and a
+/// byte array cost three allocations, three frees and a call back into JavaScript per code,
+/// a third of the whole verification.
 #[wasm_bindgen]
-pub struct QrKeyRing(KeyRing);
+pub struct QrKeyRing {
+    ring: KeyRing,
+    /// The event `verify` checks codes for; `None` until `setEvent`.
+    event: Option<EventId>,
+    /// The verify buffer: the code from JavaScript, then the accepted ticket.
+    io: Box<[u8; IO_LEN]>,
+}
 
 #[wasm_bindgen]
 impl QrKeyRing {
@@ -25,20 +45,25 @@ impl QrKeyRing {
     /// whose message never contains key material.
     #[wasm_bindgen(constructor)]
     pub fn new(signing_keys: &str) -> Result<QrKeyRing, JsValue> {
-        signing_keys.parse().map(QrKeyRing).map_err(type_error)
+        let ring = signing_keys.parse().map_err(type_error)?;
+        Ok(QrKeyRing {
+            ring,
+            event: None,
+            io: Box::new([0; IO_LEN]),
+        })
     }
 
     /// The key id that signs new codes.
     #[wasm_bindgen(getter, js_name = activeKid)]
     pub fn active_kid(&self) -> String {
-        self.0.active_kid().as_str().to_string()
+        self.ring.active_kid().as_str().to_string()
     }
 
     /// A print code for the ticket, issued at `iat` (unix seconds).
     #[wasm_bindgen(js_name = signPrint)]
     pub fn sign_print(&self, ticket_id: &str, event_id: &str, iat: f64) -> Result<String, JsValue> {
         usher_qr::sign_print(
-            &self.0,
+            &self.ring,
             &ticket(ticket_id)?,
             &event(event_id)?,
             to_i64("iat", iat)?,
@@ -50,39 +75,58 @@ impl QrKeyRing {
     #[wasm_bindgen(js_name = displayKey)]
     pub fn display_key(&self, ticket_id: &str, event_id: &str) -> Result<JsValue, JsValue> {
         let (kid, key) =
-            usher_qr::live_display_key(&self.0, &ticket(ticket_id)?, &event(event_id)?);
+            usher_qr::live_display_key(&self.ring, &ticket(ticket_id)?, &event(event_id)?);
         let obj = js_sys::Object::new();
         js_sys::Reflect::set(&obj, &"kid".into(), &kid.as_str().into())?;
         js_sys::Reflect::set(&obj, &"key".into(), &key.to_base64url().into())?;
         Ok(obj.into())
     }
 
-    /// Verifies a scanned code for `eventId` at `now` (unix seconds). Answers 0 for an
-    /// accepted print code and 1 for an accepted live code, with the ticket's 16 bytes
-    /// written to `ticketOut`; otherwise the index of the reason in `QR_REASONS`. Numbers
-    /// and bytes keep the wasm boundary cheap on the scanner's hot path (a returned string
-    /// costs as much as the HMAC); `edge-functions/_shared/wasm.ts` turns them into an
-    /// object. Never throws for any `code`.
-    pub fn verify(
-        &self,
-        code: &str,
-        event_id: &str,
-        now: f64,
-        ticket_out: &mut [u8],
-    ) -> Result<u32, JsValue> {
-        if ticket_out.len() != 16 {
-            return Err(type_error("ticketOut must be a 16-byte Uint8Array"));
-        }
-        let verdict = usher_qr::verify(
-            &self.0,
-            code,
-            &event(event_id)?,
-            to_i64("now", now)?,
-            Policy::DEFAULT,
-        );
+    /// The address in wasm memory of the verify buffer, whose first `ticketOffset` bytes
+    /// take the code and whose next 16 receive an accepted ticket. It stays put for the
+    /// ring's life; a `Uint8Array` over it must be made anew when the memory grows.
+    #[wasm_bindgen(getter, js_name = ioAddress)]
+    pub fn io_address(&self) -> usize {
+        self.io.as_ptr() as usize
+    }
+
+    /// Where the ticket starts in the verify buffer: the room there is for a code.
+    #[wasm_bindgen(getter, js_name = ticketOffset)]
+    pub fn ticket_offset(&self) -> usize {
+        TICKET_AT
+    }
+
+    /// Sets the event that `verify` checks codes for; throws a `TypeError` for a
+    /// malformed UUID and then keeps the event it had.
+    #[wasm_bindgen(js_name = setEvent)]
+    pub fn set_event(&mut self, event_id: &str) -> Result<(), JsValue> {
+        self.event = Some(event(event_id)?);
+        Ok(())
+    }
+
+    /// Verifies the code of `len` characters at the start of the verify buffer for the
+    /// event set last, at `now` (unix seconds). JavaScript writes each character there
+    /// as one byte, and any character beyond ASCII as 0xFF, which is not UTF-8: every field
+    /// of a code is ASCII, so such a code is malformed here exactly as in the core. A code
+    /// longer than the buffer is malformed unread, as the core refuses anything longer
+    /// than `MAX_CODE_LEN`. Answers 0 for an accepted print code and 1 for an accepted
+    /// live code, with the ticket's bytes at `ticketOffset`; otherwise 2 plus the index
+    /// of the reason in `qrReasons()`. Numbers keep the boundary cheap; `wasm.ts` turns
+    /// them into an object. Throws only for a bad `now` or when no event is set.
+    pub fn verify(&mut self, len: usize, now: f64) -> Result<u32, JsValue> {
+        let now = to_i64("now", now)?;
+        let event = self
+            .event
+            .ok_or_else(|| type_error("setEvent must be called before verify"))?;
+        let code = self.io[..TICKET_AT]
+            .get(..len)
+            .and_then(|bytes| core::str::from_utf8(bytes).ok())
+            .ok_or(Reason::Malformed);
+        let verdict =
+            code.and_then(|code| usher_qr::verify(&self.ring, code, &event, now, Policy::DEFAULT));
         Ok(match verdict {
             Ok(v) => {
-                ticket_out.copy_from_slice(v.ticket.as_bytes());
+                self.io[TICKET_AT..].copy_from_slice(v.ticket.as_bytes());
                 match v.kind {
                     Kind::Print => 0,
                     Kind::Live => 1,
