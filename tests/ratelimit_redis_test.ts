@@ -13,7 +13,7 @@ Deno.test("a take after SCRIPT FLUSH falls back to EVAL and caches the script fo
   try {
     await store.redis.script("FLUSH");
     assert.deepEqual(await store.redis.script("EXISTS", sha), [0]);
-    const d = await store.take(key, { count: 2, periodUs: 60_000_000, burst: 2 });
+    const [d] = await store.takeAll([{ key, quota: { count: 2, periodUs: 60_000_000, burst: 2 } }]);
     assert.equal(d.allowed, true);
     assert.equal(d.remaining, 1);
     assert.deepEqual(await store.redis.script("EXISTS", sha), [1]);

@@ -1,7 +1,7 @@
-// The GCRA in SQL (rate_limit_take), in Lua (the Redis store) and in wasm (the Rust crate)
-// against tests/vectors/gcra.json, which the crate's own tests/vectors.rs checks natively,
-// and against each other on seeded random arrival sequences: a differential test. Each
-// store runs with the time passed in, so all three see the same clock.
+// The GCRA in SQL (rate_limit_take_batch), in Lua (the Redis store) and in wasm (the Rust
+// crate) against tests/vectors/gcra.json, which the crate's own tests/vectors.rs checks
+// natively, and against each other on seeded random arrival sequences: a differential
+// test. Each store runs with the time passed in, so all three see the same clock.
 import assert from "node:assert/strict";
 import { connect } from "../edge-functions/_shared/db.ts";
 import { PostgresStore } from "../edge-functions/_shared/ratelimit/postgres.ts";
@@ -53,8 +53,10 @@ async function withBackends(f: (backends: Record<string, Backend>) => Promise<vo
     postgres: {
       store: new PostgresStore(sql),
       async state(key) {
+        // A key the function has locked but never admitted keeps a row at TAT 0, which the
+        // decision reads exactly as no state.
         const [row] = await sql<{ tat_us: string }[]>`select tat_us from public.rate_limits where key = ${key}`;
-        return row ? Number(row.tat_us) : null;
+        return row && Number(row.tat_us) !== 0 ? Number(row.tat_us) : null;
       },
       async cleanup(prefix) {
         await sql`delete from public.rate_limits where key like ${prefix + "%"}`;
@@ -83,6 +85,12 @@ async function withBackends(f: (backends: Record<string, Backend>) => Promise<vo
 
 const quotaOf = (c: Case): Quota => ({ count: c.quota.count, periodUs: c.quota.period_us, burst: c.quota.burst });
 
+/** One key's take, as a request of one key. */
+async function take(store: RateLimitStore, key: string, quota: Quota, cost: number, nowUs: number) {
+  const [d] = await store.takeAll([{ key, quota }], cost, nowUs);
+  return d;
+}
+
 Deno.test("the wasm build replays every vector exactly", () => {
   for (const c of vectors) {
     const gcra = new Gcra(c.quota.count, c.quota.period_us, c.quota.burst);
@@ -103,7 +111,7 @@ Deno.test("the SQL function and the Redis script replay every vector exactly, st
       for (const [ci, c] of vectors.entries()) {
         const key = `vec:${run}:${name}:${ci}`;
         for (const [i, s] of c.steps.entries()) {
-          const d = await b.store.take(key, quotaOf(c), s.cost, s.now_us);
+          const d = await take(b.store, key, quotaOf(c), s.cost, s.now_us);
           const { tat_us, next_unit_after_us: _next, ...expected } = s.expect;
           assert.deepEqual(shape(d), expected, `${name}: ${c.name}, step ${i}`);
           assert.equal(await b.state(key), tat_us, `${name}: ${c.name}, step ${i}: stored state`);
@@ -113,21 +121,24 @@ Deno.test("the SQL function and the Redis script replay every vector exactly, st
   });
 });
 
-Deno.test("batched Postgres takes (rate_limit_take_many) replay every vector, all cases at once", async () => {
-  await withBackends(async ({ postgres }) => {
-    const longest = Math.max(...vectors.map((c) => c.steps.length));
-    for (let i = 0; i < longest; i++) {
-      // Step i of every case is asked for in the same tick, so the store sends them in one call.
-      const live = vectors.map((c, ci) => ({ c, ci })).filter(({ c }) => i < c.steps.length);
-      const decisions = await Promise.all(
-        live.map(({ c, ci }) =>
-          postgres.store.take(`vec:${run}:batched:${ci}`, quotaOf(c), c.steps[i].cost, c.steps[i].now_us)
-        ),
-      );
-      for (const [j, { c, ci }] of live.entries()) {
-        const { tat_us, next_unit_after_us: _next, ...expected } = c.steps[i].expect;
-        assert.deepEqual(shape(decisions[j]), expected, `batched: ${c.name}, step ${i}`);
-        assert.equal(await postgres.state(`vec:${run}:batched:${ci}`), tat_us, `batched: ${c.name}, step ${i}: state`);
+Deno.test("batched takes replay every vector, all cases at once, in both stores", async () => {
+  await withBackends(async (backends) => {
+    for (const [name, b] of Object.entries(backends)) {
+      const longest = Math.max(...vectors.map((c) => c.steps.length));
+      for (let i = 0; i < longest; i++) {
+        // Step i of every case is asked for in the same tick, so the store sends them in one call.
+        const live = vectors.map((c, ci) => ({ c, ci })).filter(({ c }) => i < c.steps.length);
+        const decisions = await Promise.all(
+          live.map(({ c, ci }) =>
+            take(b.store, `vec:${run}:batched:${name}:${ci}`, quotaOf(c), c.steps[i].cost, c.steps[i].now_us)
+          ),
+        );
+        for (const [j, { c, ci }] of live.entries()) {
+          const { tat_us, next_unit_after_us: _next, ...expected } = c.steps[i].expect;
+          const at = `${name} batched: ${c.name}, step ${i}`;
+          assert.deepEqual(shape(decisions[j]), expected, at);
+          assert.equal(await b.state(`vec:${run}:batched:${name}:${ci}`), tat_us, `${at}: state`);
+        }
       }
     }
   });
@@ -175,7 +186,7 @@ Deno.test("SQL, Lua and wasm agree on 40 seeded random arrival sequences", async
         if (expected.tatUs !== null) state = expected.tatUs;
         const at = `seed ${seed} ${JSON.stringify(q)}, step ${step} (now ${now}, cost ${cost})`;
         for (const [name, b] of Object.entries(backends)) {
-          const d = await b.store.take(key, q, cost, now);
+          const d = await take(b.store, key, q, cost, now);
           assert.deepEqual(d, expected, `${name}: ${at}`);
           assert.equal(await b.state(key), state, `${name}: ${at}: stored state`);
         }
@@ -210,12 +221,49 @@ Deno.test("multi-key takes are all or nothing, identically in SQL and Lua", asyn
           const got = await b.store.takeAll(keys.map((key, i) => ({ key, quota: quotas[i] })), cost, now);
           assert.deepEqual(got, expected, `${name}: ${at}`);
           for (const [i, key] of keys.entries()) {
-            // A key never admitted has no state in Redis; Postgres keeps a row at TAT 0,
-            // which the decision treats exactly like no state.
-            const stored = await b.state(key);
-            assert.equal(stored === 0 ? null : stored, states[i], `${name}: ${at}: state of key ${i}`);
+            assert.equal(await b.state(key), states[i], `${name}: ${at}: state of key ${i}`);
           }
         }
+      }
+    }
+  });
+});
+
+Deno.test("requests that share keys in one call are decided one after the other, in order", async () => {
+  await withBackends(async (backends) => {
+    for (let seed = 200; seed < 210; seed++) {
+      const r = rng(seed);
+      // Three keys with small quotas, and 32 requests of one to three of them: one call's worth.
+      const quotas = [0, 1, 2].map(() => ({
+        count: 1 + Math.floor(r() * 4),
+        periodUs: 60_000_000,
+        burst: 1 + Math.floor(r() * 4),
+      }));
+      const models = quotas.map((q) => new Gcra(q.count, q.periodUs, q.burst));
+      const requests = Array.from({ length: 32 }, () => {
+        const picked = [0, 1, 2].filter(() => r() < 0.6);
+        return { keys: picked.length ? picked : [Math.floor(r() * 3)], cost: Math.floor(r() * 3) };
+      });
+      const now = 1_800_000_000_000_000;
+      const states: (number | null)[] = [null, null, null];
+      const expected = requests.map(({ keys, cost }) => {
+        const own = keys.map((k) => models[k].decide(states[k], now, cost));
+        const all = own.every((d) => d.allowed);
+        if (all) keys.forEach((k, i) => (states[k] = own[i].tatUs));
+        return own.map((
+          d,
+          i,
+        ) => (all || !d.allowed ? d : { ...models[keys[i]].decide(states[keys[i]], now, 0), tatUs: null }));
+      });
+      for (const [name, b] of Object.entries(backends)) {
+        const key = (k: number) => `vec:${run}:ordered:${name}:${seed}:${k}`;
+        const got = await Promise.all(
+          requests.map(({ keys, cost }) =>
+            b.store.takeAll(keys.map((k) => ({ key: key(k), quota: quotas[k] })), cost, now)
+          ),
+        );
+        assert.deepEqual(got, expected, `${name}: seed ${seed}`);
+        for (const k of [0, 1, 2]) assert.equal(await b.state(key(k)), states[k], `${name}: seed ${seed}: key ${k}`);
       }
     }
   });

@@ -1,7 +1,10 @@
 // A bound on how long a call to a store may take: one that hangs is treated like one that
 // refuses connections, so a rate limit's fail rule applies quickly and health answers.
+// The bound runs from when `promise` is handed over, so a caller that queues its calls
+// starts it as a call goes out, not while it waits its turn (see ratelimit/dispatch.ts).
 
-class TimeoutError extends Error {
+/** The call did not settle within its bound; it may still be running. */
+export class TimeoutError extends Error {
   override name = "TimeoutError";
 }
 

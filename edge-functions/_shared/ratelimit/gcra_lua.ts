@@ -1,17 +1,20 @@
-// The GCRA of crates/usher-ratelimit as a Redis Lua script, so a take is one round trip
-// and atomic: Redis runs a script to the end before any other command. It is kept in a
-// TypeScript module rather than a .lua file so that it is part of the function's import
-// graph and survives `supabase functions deploy` without static files.
+// The GCRA of crates/usher-ratelimit as a Redis Lua script, so a batch of takes is one
+// round trip and atomic: Redis runs a script to the end before any other command. It is
+// kept in a TypeScript module rather than a .lua file so that it is part of the function's
+// import graph and survives `supabase functions deploy` without static files.
 //
-// ARGV[1] is the mode:
-//   "each": independent takes, one per key, applied in order (a key may appear twice);
-//   "all":  one take over every key, all or nothing: when any key refuses, no key
-//           changes, and the keys that would have admitted report their unchanged state
-//           (as a take of cost 0 would).
-// Then for key i, five arguments from ARGV[5i - 3]: count, period_us, burst, cost, and the
-// time in Unix microseconds ("" for Redis's own clock, read once per call).
-// Returns six integers per key: allowed (0/1), too_large (0/1), remaining, retry_after_us
-// (-1 for none), reset_after_us, and the stored new TAT (-1 when nothing was stored).
+// The script takes for a batch of requests, exactly as public.rate_limit_take_batch does
+// in Postgres: the requests are decided one after the other, each seeing the states the
+// earlier ones left, and each is all or nothing over its keys. When one key refuses, no
+// key of that request changes, and the keys that would have admitted report their
+// unchanged state (as a take of cost 0 would).
+//
+// KEYS are every request's keys, request by request. ARGV[1] is the number of requests;
+// then, for each request, its cost, its time in Unix microseconds ("" for Redis's own
+// clock, read once per call) and its number of keys, followed by count, period_us and
+// burst for each of its keys. Returns six integers per key: allowed (0/1), too_large
+// (0/1), remaining, retry_after_us (-1 for none), reset_after_us, and the stored new TAT
+// (-1 when nothing was stored).
 //
 // Lua numbers are doubles, exact for integers below 2^53 (Unix microseconds are about
 // 2^51), and floor of a quotient of two such integers is exact, so the arithmetic below
@@ -32,13 +35,9 @@ local function time_of(arg)
   return clock
 end
 
-local function args_of(i)
-  local b = 5 * i - 3
-  return tonumber(ARGV[b]), tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), time_of(ARGV[b + 4])
-end
-
 -- The crate's decide: {allowed, too_large, remaining, retry_after, reset_after, new_tat}.
-local function decide(key, count, period, burst, cost, now)
+local function decide(key, q, cost, now)
+  local count, period, burst = q[1], q[2], q[3]
   if cost > burst then return {0, 1, 0, -1, 0, -1} end
   local interval = math.floor(period / count)
   local tau = interval * burst
@@ -56,43 +55,32 @@ local function decide(key, count, period, burst, cost, now)
   return {1, 0, math.floor((tau - reset) / interval), -1, reset, candidate}
 end
 
-local function store(key, d)
-  redis.call('SET', key, string.format('%.0f', d[6]), 'PX', math.ceil(d[5] / 1000) + 1000)
-end
-
 local out = {}
-local function emit(d)
-  for j = 1, 6 do out[#out + 1] = d[j] end
-end
-
-if ARGV[1] == 'each' then
-  for i = 1, #KEYS do
-    local d = decide(KEYS[i], args_of(i))
-    if d[1] == 1 then store(KEYS[i], d) end
-    emit(d)
+local a = 2
+local k = 0
+for _ = 1, tonumber(ARGV[1]) do
+  local cost, now, n = tonumber(ARGV[a]), time_of(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  a = a + 3
+  local quotas, decisions = {}, {}
+  local all = true
+  for i = 1, n do
+    quotas[i] = {tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])}
+    a = a + 3
+    decisions[i] = decide(KEYS[k + i], quotas[i], cost, now)
+    if decisions[i][1] == 0 then all = false end
   end
-  return out
-end
-
-local decisions = {}
-local all = true
-for i = 1, #KEYS do
-  decisions[i] = decide(KEYS[i], args_of(i))
-  if decisions[i][1] == 0 then all = false end
-end
-for i = 1, #KEYS do
-  local d = decisions[i]
-  if all then
-    store(KEYS[i], d)
-  else
-    if d[1] == 1 then
+  for i = 1, n do
+    local d = decisions[i]
+    if all then
+      redis.call('SET', KEYS[k + i], string.format('%.0f', d[6]), 'PX', math.ceil(d[5] / 1000) + 1000)
+    else
       -- It would have admitted, but nothing was taken: report it as a take of cost 0.
-      local count, period, burst, _, now = args_of(i)
-      d = decide(KEYS[i], count, period, burst, 0, now)
+      if d[1] == 1 then d = decide(KEYS[k + i], quotas[i], 0, now) end
+      d[6] = -1
     end
-    d[6] = -1
+    for j = 1, 6 do out[#out + 1] = d[j] end
   end
-  emit(d)
+  k = k + n
 end
 return out
 `;

@@ -1,14 +1,17 @@
 // Named limits and their enforcement: which quota applies to which key, what happens when
-// the store is unreachable, and the HTTP answer to a refusal.
+// the store is unreachable or this instance too busy to ask it, and the HTTP answer to a
+// refusal.
 import { HttpError } from "../http.ts";
 import type { Logger } from "../log.ts";
 import { policyField, rateLimitField, retryAfterField } from "./headers.ts";
-import { type Decision, type Quota, type RateLimitStore, StoreUnavailable } from "./store.ts";
+import { type Decision, type Quota, type RateLimitStore, StoreOverloaded, StoreUnavailable } from "./store.ts";
 
 /**
- * `open`: when the store cannot be asked, admit the request (and log it); right where a
- * lost request costs more than a burst of extra ones. `closed`: refuse with a 503 and a
- * Retry-After; right where the harm the limit prevents is worse than a short outage.
+ * What happens when the store did not answer or refused the connection. `open`: admit the
+ * request (and log it); right where a lost request costs more than a burst of extra ones.
+ * `closed`: refuse with a 503 and a Retry-After; right where the harm the limit prevents
+ * is worse than a short outage. Neither applies when this instance could not ask the
+ * store for its own overload: that request is refused (see enforce).
  */
 export type FailMode = "open" | "closed";
 
@@ -28,7 +31,7 @@ export interface LimitCheck {
 export type Verdict =
   /** Admitted; `headers` carry RateLimit (empty when a fail-open limit could not be asked). */
   | { allowed: true; headers: Record<string, string>; degraded: boolean }
-  /** Refused; `error` is the 429 (or fail-closed 503) to throw, with its headers. */
+  /** Refused; `error` is the 429 (or the 503 of a fail-closed or overloaded limit) to throw. */
   | { allowed: false; error: HttpError; limitedBy: string[] };
 
 const minuteUs = 60_000_000;
@@ -47,16 +50,33 @@ function storeKey(check: LimitCheck): string {
   return `rl:${check.limit.name}:${check.key}`;
 }
 
+/** The RateLimit-Policy field alone, for answers given without asking the store. */
+function policyOnly(checks: readonly LimitCheck[]): Record<string, string> {
+  return { "ratelimit-policy": policyField(checks.map((c) => c.limit)) };
+}
+
 /**
  * Takes one unit from every check at once (all or nothing, so a request refused by one
- * limit uses up none of the others) and turns the outcome into a verdict.
+ * limit uses up none of the others) and turns the outcome into a verdict. A store that
+ * could not be asked because this instance is overloaded refuses the request whatever the
+ * fail modes say: admitting it would turn the limit off exactly when it is being flooded.
  */
 export async function enforce(store: RateLimitStore, checks: readonly LimitCheck[], log: Logger): Promise<Verdict> {
-  const policy = policyField(checks.map((c) => c.limit));
   let decisions: Decision[];
   try {
     decisions = await store.takeAll(checks.map((c) => ({ key: storeKey(c), quota: c.limit.quota })));
   } catch (e) {
+    if (e instanceof StoreOverloaded) {
+      log.log("warn", "rate limit store not asked: this instance is overloaded", { store: store.kind });
+      return {
+        allowed: false,
+        limitedBy: checks.map((c) => c.limit.name),
+        error: new HttpError(503, "rate_limit_overloaded", "Too many requests are waiting; retry shortly", {
+          ...policyOnly(checks),
+          "retry-after": "1",
+        }),
+      };
+    }
     if (!(e instanceof StoreUnavailable)) throw e;
     const closed = checks.filter((c) => c.limit.failMode === "closed").map((c) => c.limit.name);
     log.log(closed.length ? "error" : "warn", "rate limit store unreachable", {
@@ -64,17 +84,18 @@ export async function enforce(store: RateLimitStore, checks: readonly LimitCheck
       error: e.message,
       outcome: closed.length ? `fail closed (${closed.join(", ")})` : "fail open",
     });
-    if (closed.length === 0) return { allowed: true, headers: { "ratelimit-policy": policy }, degraded: true };
+    if (closed.length === 0) return { allowed: true, headers: policyOnly(checks), degraded: true };
     return {
       allowed: false,
       limitedBy: closed,
       error: new HttpError(503, "rate_limit_unavailable", "The rate limiter is unavailable; retry shortly", {
+        ...policyOnly(checks),
         "retry-after": "5",
       }),
     };
   }
-  const states = checks.map((c, i) => ({ name: c.limit.name, decision: decisions[i] }));
-  const headers: Record<string, string> = { "ratelimit-policy": policy, "ratelimit": rateLimitField(states) };
+  const states = checks.map((c, i) => ({ name: c.limit.name, quota: c.limit.quota, decision: decisions[i] }));
+  const headers: Record<string, string> = { ...policyOnly(checks), "ratelimit": rateLimitField(states) };
   const refused = states.filter((s) => !s.decision.allowed);
   if (refused.length === 0) return { allowed: true, headers, degraded: false };
 
@@ -83,7 +104,7 @@ export async function enforce(store: RateLimitStore, checks: readonly LimitCheck
   // Only a cost above the burst has no wait; no endpoint takes more than one unit, so that
   // is a configuration error worth a clear message rather than a retry loop. Otherwise the
   // caller waits for the longest of the refusing limits, so one retry after it can succeed.
-  const retryAfter = waits.length < refused.length ? null : retryAfterField(Math.max(...waits));
+  const retryAfter = waits.length < refused.length ? null : retryAfterField(waits, states);
   const message = retryAfter === null
     ? `This request exceeds the ${limitedBy.join(", ")} limit's burst`
     : `Too many requests (${limitedBy.join(", ")} limit); retry after ${retryAfter} s`;

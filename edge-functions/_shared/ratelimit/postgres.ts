@@ -1,145 +1,101 @@
-// The Postgres store: every decision is made and stored by a SQL function in one statement
-// (supabase/migrations/20261127000300_rate_limits.sql): rate_limit_take for one take,
-// rate_limit_take_many for the takes of concurrent requests sent together, and
-// rate_limit_take_all for one take over several keys, all or nothing.
+// The Postgres store: every decision is made and stored by one SQL function,
+// public.rate_limit_take_batch (supabase/migrations/20261201000300_rate_limit_batches.sql),
+// which takes for all the requests of a batch in one statement, each request all or
+// nothing over its keys, with the clock read once it holds every key's row.
 import postgres from "npm:postgres@3.4.9";
 import type { Sql } from "../db.ts";
-import {
-  checkCost,
-  checkQuota,
-  type Decision,
-  type Quota,
-  type RateLimitStore,
-  StoreUnavailable,
-  type Take,
-} from "./store.ts";
-import { Batcher } from "../batch.ts";
-import { describeError } from "../log.ts";
 import { sqlText } from "../sql_text.ts";
-import { withTimeout } from "../timeout.ts";
+import { type Backend, defaultTuning, Dispatcher, type Request, type Tuning } from "./dispatch.ts";
+import type { Decision, RateLimitStore, Take } from "./store.ts";
 
-type Row = {
-  allowed: boolean;
-  too_large: boolean;
-  remaining: number;
-  retry_after_us: string | null;
-  reset_after_us: string;
-  tat_us: string | null;
-};
+/**
+ * SQLSTATEs that mean the database cannot answer now rather than that the call is wrong:
+ * connection trouble (class 08), exhausted resources (53, such as too many connections),
+ * operator intervention (57, such as a shutdown) and a row lock not granted within the
+ * function's lock_timeout (55P03).
+ */
+const unavailableState = /^(08|53|57|55P03)/;
 
-type Pending = { key: string; quota: Quota; cost: number; nowUs: number | undefined };
-
-/** The most takes sent in one call; 16 measured best in tests/bench/ratelimit_postgres.ts. */
-const maxBatch = 16;
+/**
+ * A pool of `connections` for the limiter alone, with the settings of `sql` (the
+ * function's pool, built by ../db.ts). The limiter sits in front of every request; on a
+ * pool of its own, each of its calls has a connection waiting for it, so the time a call
+ * takes is the database's, never a wait behind the function's other queries.
+ */
+export function limiterPool(sql: Sql, connections: number): Sql {
+  // postgres() takes its own parsed options back as they are, as it does for its
+  // LISTEN connection; only the size differs.
+  return postgres({ ...sql.options, max: connections } as unknown as postgres.Options<Record<string, never>>);
+}
 
 export class PostgresStore implements RateLimitStore {
   readonly kind = "postgres";
-  readonly #batcher = new Batcher<Pending, Decision>(
-    maxBatch,
-    (batch) => batch.length === 1 ? this.#takeOne(batch[0]).then((d) => [d]) : this.#takeMany(batch),
-  );
-
-  /** `timeoutMs` bounds each call, so a hung database counts as unreachable. */
-  constructor(readonly sql: Sql, readonly timeoutMs = 2000) {}
+  readonly #dispatch: Dispatcher;
 
   /**
-   * Takes from one key. Concurrent takes travel together in one rate_limit_take_many call
-   * (see ../batch.ts): one statement and one commit for all of them.
+   * Calls go out on `sql`, at most one per connection at a time; give the store a pool of
+   * its own (limiterPool) so they never wait for one. `timeoutMs` bounds each call from the
+   * moment it is sent, so a database that does not answer counts as unreachable.
    */
-  take(key: string, quota: Quota, cost = 1, nowUs?: number): Promise<Decision> {
-    checkQuota(quota);
-    checkCost(cost, nowUs);
-    return this.#batcher.add({ key, quota, cost, nowUs });
+  constructor(readonly sql: Sql, timeoutMs = defaultTuning.timeoutMs, tuning: Partial<Tuning> = {}) {
+    const backend: Backend = {
+      call: (batch) => this.#call(batch),
+      ping: () => sql.unsafe("select 1"),
+      unavailable: (e) => !(e instanceof postgres.PostgresError) || unavailableState.test(e.code),
+    };
+    this.#dispatch = new Dispatcher(this.kind, backend, {
+      ...defaultTuning,
+      maxInFlight: sql.options.max,
+      timeoutMs,
+      ...tuning,
+    });
   }
 
-  async #takeOne(p: Pending): Promise<Decision> {
-    // The composite comes back as one text column: calling the function in the select list
-    // spares the server the function scan (and its tuplestore) of `select * from f()`.
-    const [row] = await this.#call(() =>
-      this.sql.unsafe<{ d: string }[]>(`select public.rate_limit_take(${sqlText(p.key)}, ${int(p.quota.count)},
-        ${int(p.quota.periodUs)}, ${int(p.quota.burst)}, ${int(p.cost)}, ${time(p.nowUs)})::text as d`)
+  /** Whether the breaker takes the database for down. */
+  get down(): boolean {
+    return this.#dispatch.down;
+  }
+
+  takeAll(takes: readonly Take[], cost = 1, nowUs?: number): Promise<Decision[]> {
+    return this.#dispatch.take(takes, cost, nowUs);
+  }
+
+  /** Waits up to a second for calls in flight, then closes the connections regardless. */
+  async close(): Promise<void> {
+    await this.#dispatch.settle();
+    await this.sql.end({ timeout: 1 });
+  }
+
+  async #call(batch: readonly Request[]): Promise<number[]> {
+    const keys: string[] = [], counts: string[] = [], periods: string[] = [], bursts: string[] = [];
+    const requests: string[] = [], costs: string[] = [], nows: string[] = [];
+    batch.forEach((r, i) => {
+      for (const t of r.takes) {
+        keys.push(sqlText(t.key));
+        counts.push(int(t.quota.count));
+        periods.push(int(t.quota.periodUs));
+        bursts.push(int(t.quota.burst));
+        requests.push(String(i + 1));
+      }
+      costs.push(int(r.cost));
+      nows.push(r.nowUs === undefined ? "null" : int(r.nowUs));
+    });
+    // The answer comes back as one text column: calling the function in the select list
+    // spares the server the function scan of `select * from f()`, and a flat array of
+    // integers is the cheapest thing for postgres.js to hand over.
+    const [row] = await this.sql.unsafe<{ d: string }[]>(
+      `select public.rate_limit_take_batch(array[${keys}]::text[], array[${counts}]::integer[],
+        array[${periods}]::bigint[], array[${bursts}]::integer[], array[${requests}]::integer[],
+        array[${costs}]::bigint[], array[${nows}]::bigint[])::text as d`,
     );
-    return fromRecord(row.d);
-  }
-
-  async #takeMany(batch: Pending[]): Promise<Decision[]> {
-    const list = (f: (p: Pending) => string) => `array[${batch.map(f).join(",")}]`;
-    const rows = await this.#call(() =>
-      this.sql.unsafe<Row[]>(`select * from public.rate_limit_take_many(${list((p) => sqlText(p.key))}::text[],
-        ${list((p) => int(p.quota.count))}::integer[], ${list((p) => int(p.quota.periodUs))}::bigint[],
-        ${list((p) => int(p.quota.burst))}::integer[], ${list((p) => int(p.cost))}::bigint[],
-        ${list((p) => time(p.nowUs))}::bigint[])`)
-    );
-    return rows.map(decision);
-  }
-
-  async takeAll(takes: readonly Take[], cost = 1, nowUs?: number): Promise<Decision[]> {
-    takes.forEach((t) => checkQuota(t.quota));
-    checkCost(cost, nowUs);
-    if (takes.length === 1) return [await this.take(takes[0].key, takes[0].quota, cost, nowUs)];
-    const list = (f: (t: Take) => string) => `array[${takes.map(f).join(",")}]`;
-    const rows = await this.#call(() =>
-      this.sql.unsafe<Row[]>(`select * from public.rate_limit_take_all(${list((t) => sqlText(t.key))}::text[],
-        ${list((t) => int(t.quota.count))}::integer[], ${list((t) => int(t.quota.periodUs))}::bigint[],
-        ${list((t) => int(t.quota.burst))}::integer[], ${int(cost)}, ${time(nowUs)})`)
-    );
-    return rows.map(decision);
-  }
-
-  close(): Promise<void> {
-    return this.sql.end();
-  }
-
-  async #call<T>(query: () => Promise<T>): Promise<T> {
-    try {
-      return await withTimeout(query(), this.timeoutMs, "postgres");
-    } catch (e) {
-      // An error from the server about the call itself (a bad quota, say) is a bug to
-      // surface. Connection trouble (SQLSTATE class 08), exhausted resources (53, such as
-      // too many connections) and operator intervention (57, such as a shutdown) mean the
-      // store cannot answer now, as do refused, reset and timed-out connections.
-      if (e instanceof postgres.PostgresError && !/^(08|53|57)/.test(e.code)) throw e;
-      throw new StoreUnavailable(`rate limit store (postgres) unreachable: ${describeError(e)}`);
-    }
+    return row.d.slice(1, -1).split(",").map(Number);
   }
 }
 
-// The calls above are sent as text with their values inlined (see ../sql_text.ts). Only two
-// kinds of value are inlined, both unable to break out of their place in the statement:
-// integers checked to be safe integers, and keys written as hexadecimal digits.
-
-function time(nowUs: number | undefined): string {
-  return nowUs === undefined ? "null" : int(nowUs);
-}
-
+// The call is sent as text with its values inlined (see ../sql_text.ts). Only two kinds of
+// value are inlined, both unable to break out of their place in the statement: integers
+// checked to be safe integers, and keys written as hexadecimal digits.
 function int(n: number): string {
   if (!Number.isSafeInteger(n)) throw new TypeError(`rate limit arguments must be integers, got ${n}`);
   return String(n);
-}
-
-/**
- * Parses a rate_limit_decision in Postgres's record text form, e.g. `(t,f,4,,12000000,1800000012000000)`:
- * booleans as t/f, integers, and nothing at all for null; no field is ever quoted.
- */
-function fromRecord(text: string): Decision {
-  const [allowed, tooLarge, remaining, retry, reset, tat] = text.slice(1, -1).split(",");
-  return {
-    allowed: allowed === "t",
-    tooLarge: tooLarge === "t",
-    remaining: Number(remaining),
-    retryAfterUs: retry === "" ? null : Number(retry),
-    resetAfterUs: Number(reset),
-    tatUs: tat === "" ? null : Number(tat),
-  };
-}
-
-function decision(r: Row): Decision {
-  return {
-    allowed: r.allowed,
-    tooLarge: r.too_large,
-    remaining: r.remaining,
-    retryAfterUs: r.retry_after_us === null ? null : Number(r.retry_after_us),
-    resetAfterUs: Number(r.reset_after_us),
-    tatUs: r.tat_us === null ? null : Number(r.tat_us),
-  };
 }

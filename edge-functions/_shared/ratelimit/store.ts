@@ -22,20 +22,31 @@ export interface RateLimitStore {
   /** Which backend this is, for logs and benchmarks. */
   readonly kind: "postgres" | "redis";
   /**
-   * Takes `cost` units from every key, all or nothing: the keys' states change only when
-   * every key admits the request. Returns one decision per key, in order. `nowUs` is for
-   * tests and replays; without it the store's own clock decides.
-   * Throws `StoreUnavailable` when the store cannot be reached.
+   * Takes `cost` units from every key at once, all or nothing: the keys' states change
+   * only when every key admits the request. Returns one decision per key, in order; a key
+   * that would have admitted a refused request reports its unchanged state, as a take of
+   * cost 0 would. Concurrent takes travel to the store together, each decided as if alone.
+   * `nowUs` is for tests and replays; without it the store's own clock decides, read once
+   * the store holds every key of the call.
+   *
+   * Throws `StoreUnavailable` when the store did not answer or refused the connection,
+   * and `StoreOverloaded` when this instance could not even ask it in time.
    */
   takeAll(takes: readonly Take[], cost?: number, nowUs?: number): Promise<Decision[]>;
-  /** `takeAll` for one key. */
-  take(key: string, quota: Quota, cost?: number, nowUs?: number): Promise<Decision>;
   close(): Promise<void>;
 }
 
-/** The store could not be asked; the caller's fail-open or fail-closed rule applies. */
+/** The store did not answer, or refused the connection: the limit's fail mode applies. */
 export class StoreUnavailable extends Error {
   override name = "StoreUnavailable";
+}
+
+/**
+ * This instance could not ask the store in time: its own queue of takes was too long. That
+ * says nothing about the store, so no fail mode applies; the request is refused.
+ */
+export class StoreOverloaded extends Error {
+  override name = "StoreOverloaded";
 }
 
 /** A quota's emission interval, checked the way the crate's `Quota` constructor does. */
@@ -46,8 +57,29 @@ export function checkQuota(q: Quota): void {
   if (!ok) throw new TypeError(`invalid rate limit quota ${JSON.stringify(q)}`);
 }
 
-/** A take's cost and optional time must be safe integers, the cost not negative. */
-export function checkCost(cost: number, nowUs: number | undefined): void {
+/** A take of at least one key, none twice, each with a valid quota, at a valid cost and time. */
+export function checkTakes(takes: readonly Take[], cost: number, nowUs: number | undefined): void {
+  if (takes.length === 0 || new Set(takes.map((t) => t.key)).size !== takes.length) {
+    throw new TypeError("rate limit keys must be distinct, and at least one");
+  }
+  for (const t of takes) checkQuota(t.quota);
   if (!Number.isSafeInteger(cost) || cost < 0) throw new TypeError(`invalid rate limit cost ${cost}`);
   if (nowUs !== undefined && !Number.isSafeInteger(nowUs)) throw new TypeError(`invalid time ${nowUs}`);
+}
+
+/**
+ * Decision `i` of a store's flat answer: six integers per key, allowed (1/0), too_large
+ * (1/0), remaining, retry_after_us (-1 for none), reset_after_us and the stored new TAT
+ * (-1 when nothing was stored). Both the SQL function and the Lua script answer so.
+ */
+export function decisionAt(flat: readonly number[], i: number): Decision {
+  const [allowed, tooLarge, remaining, retry, reset, tat] = flat.slice(i * 6, i * 6 + 6);
+  return {
+    allowed: allowed === 1,
+    tooLarge: tooLarge === 1,
+    remaining,
+    retryAfterUs: retry < 0 ? null : retry,
+    resetAfterUs: reset,
+    tatUs: tat < 0 ? null : tat,
+  };
 }
