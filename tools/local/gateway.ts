@@ -110,8 +110,8 @@ Deno.serve({
       return refuse(req, 401, "unauthorized", problem.message, { function: fn.name, reason: problem.reason });
     }
   }
-  // The hosted edge (Cloudflare, then Supabase's gateway) appends the address it saw the
-  // request come from; a client can write anything to the left of it, never this entry.
+  // Cloudflare, in front of hosted Supabase, appends the address it saw the request come
+  // from (docs/client-ip.md); a client can write anything to the left of it, never this entry.
   const headers = new Headers(req.headers);
   const peer = (info.remoteAddr as Deno.NetAddr).hostname;
   const forwarded = headers.get("x-forwarded-for");
