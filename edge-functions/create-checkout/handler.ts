@@ -17,6 +17,7 @@ import {
 import { ProviderError, type StripeClient } from "../_shared/providers/stripe.ts";
 import { clientIp } from "../_shared/ratelimit/client_ip.ts";
 import { admit } from "../_shared/ratelimit/admit.ts";
+import type { LimitCheck } from "../_shared/ratelimit/limits.ts";
 import type { CheckoutLimits } from "../_shared/ratelimit/named.ts";
 import type { RateLimitStore } from "../_shared/ratelimit/store.ts";
 import { uuidPattern } from "../_shared/ids.ts";
@@ -38,10 +39,13 @@ export async function handleCreateCheckout(req: Request, deps: CheckoutDeps, ctx
   if (req.method !== "POST") throw methodNotAllowed(["POST"]);
   const { userId } = await deps.auth.user(req);
   // Every attempt by a signed-in user counts, valid or not, so the limit also bounds probing.
-  await admit(deps.store, [
-    { limit: deps.limits.user, key: userId },
-    { limit: deps.limits.ip, key: clientIp(req) },
-  ], ctx);
+  const checks: LimitCheck[] = [{ limit: deps.limits.user, key: userId }];
+  const ip = clientIp(req);
+  // Without an address a trusted proxy wrote, the per-IP limit is skipped rather than
+  // shared by every such request (docs/client-ip.md); the per-user limit still holds.
+  if (ip !== null) checks.push({ limit: deps.limits.ip, key: ip });
+  else ctx.log.log("warn", "no trusted client address; per-IP limit skipped", {});
+  await admit(deps.store, checks, ctx);
   const key = idempotencyKey(req);
   const { eventId, quantity } = parseBody(await readJsonObject(req, 1024));
   const [start] = await deps.sql<

@@ -74,7 +74,7 @@ async function setup(
 
 Deno.test("a checkout creates a Stripe session and a pending order with its id", async () => {
   await setup(async ({ call, userId, stripe, sql }) => {
-    const res = await call({ event_id: planetarium, quantity: 2 });
+    const res = await call({ event_id: planetarium, quantity: 2 }, { "x-forwarded-for": "203.0.113.9" });
     assert.equal(res.status, 201);
     const body = await res.json();
     assert.match(body.checkout_url, /^https:\/\/checkout\.stripe\.com\//);
@@ -176,6 +176,16 @@ Deno.test("a Stripe failure is a 502 and records no order", async () => {
     assert.equal((await res.json()).error.code, "payment_provider_error");
     const [{ n }] = await sql`select count(*)::int as n from public.orders where user_id = ${userId}`;
     assert.equal(n, 0);
+  });
+});
+
+Deno.test("without a trusted client address the per-IP limit is skipped, never shared", async () => {
+  await setup(async ({ call }) => {
+    const lines: string[] = [];
+    const res = await call({ event_id: planetarium, quantity: 1 }, {}, lines);
+    assert.equal(res.status, 201);
+    assert.doesNotMatch(res.headers.get("ratelimit")!, /-ip"/);
+    assert.match(lines.join("\n"), /per-IP limit skipped/);
   });
 });
 
