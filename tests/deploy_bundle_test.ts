@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { wasmBytes } from "../pkg/deno/usher_wasm.js";
 import { freePort } from "./support/ports.ts";
 import { dbUrl, repoRoot } from "./support/stack.ts";
 
@@ -25,6 +26,22 @@ async function copyGraph(files: string[], into: string): Promise<void> {
     await Deno.copyFile(file, join(into, rel));
   }
 }
+
+// The embedded bytes decode natively where the runtime has Uint8Array.fromBase64 (Deno 2.9
+// here) and with atob and a loop where it has not (the hosted edge runtime may be older):
+// both must give exactly the module wasm-pack built.
+Deno.test("the embedded wasm decodes to the built module with and without Uint8Array.fromBase64", async () => {
+  const built = await Deno.readFile(join(repoRoot, "pkg/web/usher_bg.wasm"));
+  assert.equal(typeof (Uint8Array as { fromBase64?: unknown }).fromBase64, "function");
+  assert.deepEqual(wasmBytes(), built);
+  const native = Object.getOwnPropertyDescriptor(Uint8Array, "fromBase64")!;
+  delete (Uint8Array as { fromBase64?: unknown }).fromBase64;
+  try {
+    assert.deepEqual(wasmBytes(), built);
+  } finally {
+    Object.defineProperty(Uint8Array, "fromBase64", native);
+  }
+});
 
 Deno.test("health served from a copy of its import graph loads the embedded wasm", async () => {
   const files = await importGraph(join(repoRoot, "edge-functions/health/index.ts"));

@@ -11,9 +11,17 @@ for crate in usher-qr usher-ratelimit; do
   step "cargo bench -p $crate"
   cargo bench -q -p "$crate" 2>/dev/null | grep -E '_ns_per_op ' | sed 's/$/ ns/' | tee -a "$out"
 done
+# The same verification with sha2's portable code, the only SHA-256 wasm can run: the floor
+# that tests/bench/qr_verify.ts holds the wasm build against, beside the figure above, which
+# uses the CPU's SHA instructions where it has them. Its own target folder, so the flag does
+# not rebuild the default one.
+step "cargo bench -p usher-qr, sha2_backend=soft"
+RUSTFLAGS='--cfg sha2_backend="soft"' CARGO_TARGET_DIR="$ROOT/target/sha2-soft" \
+  cargo bench -q -p usher-qr --bench verify 2>/dev/null | grep -E '_ns_per_op ' |
+  sed 's/_rust_/_rust_soft_sha_/; s/$/ ns/' | tee -a "$out"
 for bench in tests/bench/*.ts; do
   step "$bench"
-  deno run --allow-all "$bench" | tee -a "$out"
+  BENCH_OUT="$out" deno run --allow-all "$bench" | tee -a "$out"
 done
 echo
 echo "All figures: $out"

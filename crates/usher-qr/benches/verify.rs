@@ -1,9 +1,13 @@
-//! Verification cost of a print code and of a live code.
+//! Verification cost of a print code, of a live code, and of a code refused at
+//! the key lookup (parsing alone, no HMAC).
 //!
 //! A plain timing loop rather than criterion, to keep dependencies and build
 //! time small: `cargo bench -p usher-qr --bench verify` prints one
 //! `name value` line per measurement, in nanoseconds per verify, for the CI
-//! log and for comparison with the wasm build.
+//! log and for comparison with the wasm build (`tests/bench/qr_verify.ts`).
+//! `tools/bench.sh` runs it twice: as built, where sha2 uses the CPU's SHA
+//! instructions if it has them, and with `--cfg sha2_backend="soft"`, the
+//! portable code that is all wasm can have.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -63,7 +67,15 @@ fn main() {
     assert!(verify(&ring, &print, &event, now, Policy::default()).is_ok());
     assert!(verify(&ring, &live, &event, now, Policy::default()).is_ok());
 
-    for (name, code) in [("print", &print), ("live", &live)] {
+    // The same print code under a key id the ring does not hold.
+    let unknown_key = print.replacen("k2026", "k2027", 1);
+    assert!(verify(&ring, &unknown_key, &event, now, Policy::default()).is_err());
+
+    for (name, code) in [
+        ("print", &print),
+        ("live", &live),
+        ("unknown_key", &unknown_key),
+    ] {
         let ns = ns_per_op(|| {
             let result = verify(
                 black_box(&ring),
