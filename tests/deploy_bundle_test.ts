@@ -28,7 +28,7 @@ async function copyGraph(files: string[], into: string): Promise<void> {
 }
 
 // The embedded bytes decode natively where the runtime has Uint8Array.fromBase64 (Deno 2.9
-// here) and with atob and a loop where it has not (the hosted edge runtime may be older):
+// here) and with a small wasm decoder where it has not (the hosted edge runtime may be older):
 // both must give exactly the module wasm-pack built.
 Deno.test("the embedded wasm decodes to the built module with and without Uint8Array.fromBase64", async () => {
   const built = await Deno.readFile(join(repoRoot, "pkg/web/usher_bg.wasm"));

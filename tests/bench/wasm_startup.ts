@@ -72,7 +72,7 @@ const fallback = await medians(
   `const { wasmBytes } = await import(${url("pkg/deno/usher_wasm.js")}); delete Uint8Array.fromBase64;` +
     `${clock} wasmBytes(); console.log("fallback=" + lap());`,
 );
-show("wasm_startup_decode_fallback_ms", fallback.get("fallback")!, "atob and a loop, without fromBase64");
+show("wasm_startup_decode_fallback_ms", fallback.get("fallback")!, "the wasm base64 decoder, without fromBase64");
 
 const wasmBytes = await Deno.readFile(new URL("../../pkg/web/usher_bg.wasm", import.meta.url));
 const gz = new Uint8Array(
