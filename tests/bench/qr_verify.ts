@@ -112,24 +112,38 @@ report("qr_verify_noble_over_wasm", (noble / wasm).toFixed(1), "×");
 // portable code, the only SHA-256 wasm can run.
 const benchOut = Deno.env.get("BENCH_OUT");
 if (benchOut) {
-  const native = new Map(
+  const figures = new Map(
     (await Deno.readTextFile(benchOut)).split("\n").map((l) => l.split(" ")).map(([k, v]) => [k, Number(v) / 1000]),
   );
-  const pairs: [string, number, string][] = [
-    ["print", wasm, "print"],
-    ["live", wasmLive, "live"],
-    ["unknown_key", wasmUnknownKey, "unknown_key"],
-  ];
-  for (const [name, us, kind] of pairs) {
+  const native = (kind: string, build: string) => figures.get(`qr_verify_${kind}_${build}_ns_per_op`);
+  const kinds: [string, number][] = [["print", wasm], ["live", wasmLive], ["unknown_key", wasmUnknownKey]];
+  for (const [kind, us] of kinds) {
     for (const build of ["rust", "rust_soft_sha"]) {
-      const n = native.get(`qr_verify_${kind}_${build}_ns_per_op`);
+      const n = native(kind, build);
       if (n) {
         report(
-          `qr_verify_${name}_wasm_over_${build}`,
+          `qr_verify_${kind}_wasm_over_${build}`,
           (us / n).toFixed(2),
           `× (wasm ${us.toFixed(3)} µs, native ${n.toFixed(3)} µs)`,
         );
       }
     }
   }
+  // A live code costs four SHA-256 blocks more than a print code (deriving and keying its
+  // display key) and nothing else, so a quarter of the difference is one block's cost.
+  const block = (print?: number, live?: number) =>
+    print && live ? `${(((live - print) / 4) * 1000).toFixed(0)} ns` : "?";
+  report(
+    "qr_sha256_block_ns",
+    block(wasm, wasmLive),
+    `wasm; native ${block(native("print", "rust"), native("live", "rust"))}, ` +
+      `native without SHA instructions ${block(native("print", "rust_soft_sha"), native("live", "rust_soft_sha"))}`,
+  );
+  report(
+    "qr_verify_print_side_by_side",
+    `${native("print", "rust")?.toFixed(3)}/${native("print", "rust_soft_sha")?.toFixed(3)}/${wasm.toFixed(3)}/${
+      web.toFixed(3)
+    }`,
+    "µs: native / native without SHA instructions / wasm / WebCrypto",
+  );
 }
