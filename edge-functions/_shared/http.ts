@@ -30,9 +30,9 @@ export function invalidField(field: string, message: string): HttpError {
 
 export const corsHeaders: Record<string, string> = {
   "access-control-allow-origin": "*",
-  "access-control-allow-headers": "authorization, x-client-info, apikey, content-type, x-request-id",
+  "access-control-allow-headers": "authorization, x-client-info, apikey, content-type, x-request-id, idempotency-key",
   "access-control-allow-methods": "GET, POST, OPTIONS",
-  "access-control-expose-headers": "x-request-id, retry-after, ratelimit, ratelimit-policy",
+  "access-control-expose-headers": "x-request-id, retry-after, ratelimit, ratelimit-policy, idempotent-replayed",
 };
 
 export function json(body: unknown, status = 200, headers: HeadersInit = {}): Response {
@@ -159,7 +159,7 @@ const requestIdPattern = /^[A-Za-z0-9._-]{8,100}$/;
 function requestIdFor(req: Request): string {
   const own = crypto.randomUUID();
   const incoming = req.headers.get("x-request-id");
-  return incoming && requestIdPattern.test(incoming) ? `${own.slice(0, 8)}.${incoming}` : own;
+  return incoming && requestIdPattern.test(incoming) ? `${own}.${incoming}` : own;
 }
 
 /**
@@ -210,7 +210,7 @@ export function serve<D>(
 function toResponse(e: unknown, requestId: string, log: Logger): Response {
   if (e instanceof HttpError) return errorResponse(e.status, e.code, e.message, e.headers, e.field);
   const known = fromSqlError(e);
-  if (known) return errorResponse(known.status, known.code, known.message);
+  if (known) return errorResponse(known.status, known.code, known.message, known.headers);
   // The log gets the error's kind and code and where it was thrown, never its message,
   // which may quote a connection string or a value from the request; the caller gets the id.
   log.log("error", "unhandled error", { error: describeError(e), at: stackFrames(e) });

@@ -16,7 +16,7 @@ Deno.test("a thrown error becomes a 500 naming the request id, without a stack t
   const res = await fetch(new Request("http://x/t", { headers: { "x-request-id": "req-12345678" } }));
   assert.equal(res.status, 500);
   const id = res.headers.get("x-request-id")!;
-  assert.match(id, /^[0-9a-f]{8}\.req-12345678$/, "our own prefix, then the caller's id");
+  assert.match(id, /^[0-9a-f-]{36}\.req-12345678$/, "our own prefix, then the caller's id");
   const body = await res.json();
   assert.equal(body.error.code, "internal_error");
   assert.ok(body.error.message.includes(id));

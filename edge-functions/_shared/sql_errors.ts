@@ -7,6 +7,7 @@ export interface SqlErrorAnswer {
   status: number;
   code: string;
   message: string;
+  headers?: Record<string, string>;
 }
 
 const answers: Readonly<Record<string, SqlErrorAnswer>> = {
@@ -19,6 +20,12 @@ const answers: Readonly<Record<string, SqlErrorAnswer>> = {
   },
   UR004: { status: 404, code: "event_not_found", message: "No upcoming event with that event_id" },
   UR005: { status: 404, code: "unknown_user", message: "No user with that user_id" },
+  UR006: {
+    status: 409,
+    code: "checkout_in_progress",
+    message: "A request with this Idempotency-Key is still under way; retry shortly",
+    headers: { "retry-after": "1" },
+  },
   UR403: { status: 403, code: "forbidden", message: "You are not scanner staff for this event" },
 };
 

@@ -11,6 +11,7 @@ const expected: [string, number, string][] = [
   ["UR003", 422, "idempotency_key_reused"],
   ["UR004", 404, "event_not_found"],
   ["UR005", 404, "unknown_user"],
+  ["UR006", 409, "checkout_in_progress"],
   ["UR403", 403, "forbidden"],
   ["P0001", 500, "internal_error"],
 ];

@@ -63,6 +63,13 @@ export async function handleCreateCheckout(req: Request, deps: CheckoutDeps, ctx
     return json({ order_id: start.order_id, checkout_url: start.checkout_url }, 201, { "idempotent-replayed": "true" });
   }
 
+  // A failed attempt lets go of its Idempotency-Key (see begin_checkout): with a fresh
+  // order id when the failure is definite, with the same one when Stripe may have made the
+  // session after all.
+  const release = (fresh: boolean) =>
+    key === null
+      ? Promise.resolve()
+      : deps.sql`select public.release_checkout(${userId}, ${key}, ${start.order_id}, ${fresh})`.then(() => {});
   let session;
   try {
     session = await deps.stripe.createCheckoutSession({
@@ -75,12 +82,19 @@ export async function handleCreateCheckout(req: Request, deps: CheckoutDeps, ctx
       cancelUrl: deps.cancelUrl,
     });
   } catch (e) {
+    await release(!(e instanceof ProviderError) || e.status !== null);
     if (!(e instanceof ProviderError)) throw e;
     ctx.log.log("error", "checkout session not created", { error: e.message, status: e.status });
     throw new HttpError(502, "payment_provider_error", "The payment provider is unavailable; try again shortly");
   }
-  await deps.sql`select public.record_checkout(${start.order_id}, ${userId}, ${eventId}, ${quantity},
-    ${start.amount_cents}, ${session.id}, ${session.url}, ${key})`;
+  try {
+    await deps.sql`select public.record_checkout(${start.order_id}, ${userId}, ${eventId}, ${quantity},
+      ${start.amount_cents}, ${session.id}, ${session.url}, ${key})`;
+  } catch (e) {
+    // The price changed (UR001) or the database failed: the session is not this key's.
+    await release(true);
+    throw e;
+  }
   return json({ order_id: start.order_id, checkout_url: session.url }, 201);
 }
 

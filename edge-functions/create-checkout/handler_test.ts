@@ -12,6 +12,7 @@ import { PostgresStore } from "../_shared/ratelimit/postgres.ts";
 import { RedisStore } from "../_shared/ratelimit/redis.ts";
 import type { RateLimitStore } from "../_shared/ratelimit/store.ts";
 import { startFakeStripe } from "../../tests/fakes/stripe.ts";
+import { createEvent } from "../../tests/support/fixtures.ts";
 import { freePort } from "../../tests/support/ports.ts";
 import { dbUrl, jwtSecret, userJwt } from "../../tests/support/stack.ts";
 import { type CheckoutDeps, handleCreateCheckout } from "./handler.ts";
@@ -251,18 +252,61 @@ Deno.test("a retry with the same Idempotency-Key answers the same order and sess
   });
 });
 
-Deno.test("retries with one Idempotency-Key racing each other get one order and one session", async () => {
-  await setup(async ({ call, sql, userId }) => {
+Deno.test("retries with one Idempotency-Key racing each other: one Stripe call, one order, the rest told to retry", async () => {
+  await setup(async ({ call, sql, userId, stripe }) => {
     const key = { "idempotency-key": `race-${crypto.randomUUID()}` };
     const answers = await Promise.all(
       Array.from({ length: 4 }, () => call({ event_id: planetarium, quantity: 1 }, key)),
     );
-    assert.deepEqual(answers.map((r) => r.status), [201, 201, 201, 201]);
     const bodies = await Promise.all(answers.map((r) => r.json()));
-    assert.equal(new Set(bodies.map((b) => b.order_id)).size, 1);
-    assert.equal(new Set(bodies.map((b) => b.checkout_url)).size, 1);
+    const admitted = bodies.filter((_, i) => answers[i].status === 201);
+    const waiting = answers.filter((r) => r.status === 409);
+    assert.equal(admitted.length + waiting.length, 4, JSON.stringify(answers.map((r) => r.status)));
+    assert.ok(admitted.length >= 1);
+    assert.equal(new Set(admitted.map((b) => b.order_id)).size, 1);
+    for (const r of waiting) assert.equal(r.headers.get("retry-after"), "1");
+    assert.ok(bodies.every((b, i) => answers[i].status === 201 || b.error.code === "checkout_in_progress"));
+    // Told to retry, the caller gets the first answer again.
+    const retry = await call({ event_id: planetarium, quantity: 1 }, key);
+    assert.equal((await retry.json()).order_id, admitted[0].order_id);
     const [{ n }] = await sql`select count(*)::int as n from public.orders where user_id = ${userId}`;
     assert.equal(n, 1);
+    assert.equal(stripe.requests.length, 1, "Stripe never saw the key twice");
+  });
+});
+
+Deno.test("a Stripe call whose outcome is unknown keeps its order id, so the retry gets Stripe's session", async () => {
+  await setup(async ({ deps, call, sql, userId }) => {
+    const key = `lost-${crypto.randomUUID()}`;
+    const stripe = deps.stripe;
+    deps.stripe = new StripeClient(`http://127.0.0.1:${freePort()}`, "sk_test_handler");
+    assert.equal((await call({ event_id: planetarium, quantity: 1 }, { "idempotency-key": key })).status, 502);
+    const [held] = await sql`select order_id from public.checkout_requests where user_id = ${userId}`;
+    deps.stripe = stripe;
+    const retry = await call({ event_id: planetarium, quantity: 1 }, { "idempotency-key": key });
+    assert.equal(retry.status, 201);
+    assert.equal((await retry.json()).order_id, held.order_id);
+  });
+});
+
+Deno.test("a retry after the price changed is priced anew under a new order id", async () => {
+  await setup(async ({ call, sql, stripe, userId }) => {
+    const f = await createEvent(sql);
+    try {
+      const key = { "idempotency-key": `price-${crypto.randomUUID()}` };
+      stripe.failNext(1, 500);
+      assert.equal((await call({ event_id: f.eventId, quantity: 2 }, key)).status, 502);
+      await sql`update public.events set ticket_price_cents = 3100 where id = ${f.eventId}`;
+      const retry = await call({ event_id: f.eventId, quantity: 2 }, key);
+      assert.equal(retry.status, 201);
+      const [order] = await sql`select amount_cents from public.orders where user_id = ${userId}`;
+      assert.equal(order.amount_cents, 6200);
+      const keys = stripe.requests.map((r) => r.headers["idempotency-key"]);
+      assert.equal(new Set(keys).size, 2, "the retry was a new Stripe call, not a replay of the failure");
+    } finally {
+      await sql`delete from public.checkout_requests where event_id = ${f.eventId}`;
+      await sql`delete from public.orders where event_id = ${f.eventId}`;
+    }
   });
 });
 

@@ -2,7 +2,7 @@
 -- records orders for sessions and records push deliveries, and only it reads them. Each
 -- refusal the functions raise carries the project's own SQLSTATE.
 begin;
-select plan(22);
+select plan(24);
 
 select ok((select relrowsecurity from pg_class where oid = 'public.push_deliveries'::regclass),
           'RLS is enabled on push_deliveries');
@@ -37,9 +37,14 @@ select throws_ok($$ select * from public.begin_checkout('00000000-0000-4000-8000
 create temporary table first_try on commit drop as
   select * from public.begin_checkout('00000000-0000-4000-8000-000000000001',
                                       '10000000-0000-4000-8000-000000000001', 2, 'key-033');
+select throws_ok($$ select * from public.begin_checkout('00000000-0000-4000-8000-000000000001',
+                      '10000000-0000-4000-8000-000000000001', 2, 'key-033') $$,
+                 'UR006', null, 'while the first request holds the key, a second is told to retry');
+select lives_ok($$ select public.release_checkout('00000000-0000-4000-8000-000000000001', 'key-033', order_id, false)
+                     from first_try $$, 'an attempt whose outcome is unknown lets go of the key');
 select results_eq($$ select order_id, checkout_url from public.begin_checkout('00000000-0000-4000-8000-000000000001',
                       '10000000-0000-4000-8000-000000000001', 2, 'key-033') $$,
-                  $$ select order_id, null::text from first_try $$, 'a repeated key answers the same order');
+                  $$ select order_id, null::text from first_try $$, 'the retry takes it over with the same order');
 select throws_ok($$ select * from public.begin_checkout('00000000-0000-4000-8000-000000000001',
                       '10000000-0000-4000-8000-000000000001', 3, 'key-033') $$,
                  'UR003', null, 'the key with another quantity is refused');

@@ -1,7 +1,8 @@
 // The part every fake provider shares: it records each request (and lists them at
 // GET /__requests, oldest first) and can be told, in-process, to fail the next N requests
-// with a status of our choosing. Tests start a fake in-process (port 0) or reach the one
-// `tools/local/up.sh` starts.
+// with a status of our choosing; the provider's route is told of the failure, so it can
+// answer it the way the real provider would (Stripe replays it for the same key). Tests
+// start a fake in-process (port 0) or reach the one `tools/local/up.sh` starts.
 
 export interface Recorded {
   method: string;
@@ -17,7 +18,19 @@ export interface Fake {
   close(): Promise<void>;
 }
 
-export function startFake(port: number, route: (req: Recorded) => Response): Fake {
+/** A failure the test asked for, to be answered in the provider's own way. */
+export interface Failure {
+  status: number;
+  retryAfter?: number;
+}
+
+/** The generic answer to a failure on command, for providers with no rule of their own. */
+export function failureResponse(f: Failure): Response {
+  const headers: Record<string, string> = f.retryAfter ? { "retry-after": String(f.retryAfter) } : {};
+  return Response.json({ error: { message: "fake provider failure on command" } }, { status: f.status, headers });
+}
+
+export function startFake(port: number, route: (req: Recorded, failure: Failure | null) => Response): Fake {
   const requests: Recorded[] = [];
   let failures = { left: 0, status: 500, retryAfter: undefined as number | undefined };
   const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, async (req) => {
@@ -30,15 +43,12 @@ export function startFake(port: number, route: (req: Recorded) => Response): Fak
       body: await req.text(),
     };
     requests.push(recorded);
+    let failure: Failure | null = null;
     if (failures.left > 0) {
       failures.left--;
-      const headers: Record<string, string> = failures.retryAfter ? { "retry-after": String(failures.retryAfter) } : {};
-      return Response.json({ error: { message: "fake provider failure on command" } }, {
-        status: failures.status,
-        headers,
-      });
+      failure = { status: failures.status, retryAfter: failures.retryAfter };
     }
-    return route(recorded);
+    return route(recorded, failure);
   });
   const addr = server.addr as Deno.NetAddr;
   const fake: Fake = {

@@ -1,10 +1,11 @@
 // A fake of Expo's push API: POST /--/api/v2/push/send with a JSON array of messages,
 // answering one ticket per message. A token containing "DeviceNotRegistered" gets the
 // per-message error Expo gives for an uninstalled app.
-import { type Fake, type Recorded, startFake } from "./fake.ts";
+import { failureResponse, type Fake, type Recorded, startFake } from "./fake.ts";
 
 export function startFakePush(port = 0): Fake {
-  return startFake(port, (req: Recorded) => {
+  return startFake(port, (req: Recorded, failure) => {
+    if (failure) return failureResponse(failure);
     if (req.method !== "POST" || req.path !== "/--/api/v2/push/send") {
       return Response.json({ errors: [{ code: "NOT_FOUND", message: "Not found" }] }, { status: 404 });
     }
