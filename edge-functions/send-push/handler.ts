@@ -15,7 +15,7 @@ import {
 } from "../_shared/http.ts";
 import type { PushClient, PushMessage } from "../_shared/providers/push.ts";
 import { ProviderError } from "../_shared/providers/stripe.ts";
-import { enforce } from "../_shared/ratelimit/limits.ts";
+import { admit } from "../_shared/ratelimit/admit.ts";
 import type { PushLimits } from "../_shared/ratelimit/named.ts";
 import type { RateLimitStore } from "../_shared/ratelimit/store.ts";
 import { uuidPattern } from "../_shared/ids.ts";
@@ -41,22 +41,15 @@ export async function handleSendPush(req: Request, deps: PushDeps, ctx: RequestC
   const [{ id }] = await deps.sql<{ id: string }[]>`
     select public.begin_push_delivery(${userId}, ${message.to}, ${message.title}) as id`;
 
-  const verdict = await enforce(deps.store, [
+  await admit(deps.store, [
     { limit: deps.limits.user, key: userId },
     { limit: deps.limits.global, key: "all" },
-  ], ctx.log);
-  if (!verdict.allowed) {
-    const status = verdict.error.status === 429 ? "rate_limited" : "failed";
-    try {
-      await settle(deps.sql, id, status, null, verdict.error.message);
-    } catch (e) {
-      // With the limit store on this same database, a store outage also stops the record,
-      // which then stays pending; the caller still deserves the refusal, not a 500.
-      ctx.log.log("error", "refused push not settled", { error: describeError(e) });
+  ], ctx).catch(async (e) => {
+    if (e instanceof HttpError) {
+      await settle(deps, ctx, id, e.status === 429 ? "rate_limited" : "failed", null, e.message);
     }
-    throw verdict.error;
-  }
-  for (const [name, value] of Object.entries(verdict.headers)) ctx.headers.set(name, value);
+    throw e;
+  });
 
   let ticket;
   try {
@@ -64,12 +57,13 @@ export async function handleSendPush(req: Request, deps: PushDeps, ctx: RequestC
   } catch (e) {
     if (!(e instanceof ProviderError)) throw e;
     ctx.log.log("error", "push not sent", { error: e.message, status: e.status });
-    await settle(deps.sql, id, "failed", null, e.message);
+    await settle(deps, ctx, id, "failed", null, e.message);
     throw new HttpError(502, "push_provider_error", "The push provider is unavailable; try again shortly");
   }
   const sent = ticket.status === "ok";
   await settle(
-    deps.sql,
+    deps,
+    ctx,
     id,
     sent ? "sent" : "failed",
     ticket.status === "ok" ? ticket.id : null,
@@ -84,8 +78,28 @@ export async function handleSendPush(req: Request, deps: PushDeps, ctx: RequestC
   });
 }
 
-async function settle(sql: Sql, id: string, status: Outcome, ticketId: string | null, error: string | null) {
-  await sql`select public.settle_push_delivery(${id}, ${status}, ${ticketId}, ${error})`;
+/**
+ * Settles the delivery row with its outcome. Once the provider has been asked, failing to
+ * write the outcome must not turn into a 500 that a caller would retry (and so send
+ * twice): the row stays `pending`, the log says so, and the caller gets the outcome.
+ */
+async function settle(
+  deps: PushDeps,
+  ctx: RequestContext,
+  id: string,
+  status: Outcome,
+  ticketId: string | null,
+  error: string | null,
+): Promise<void> {
+  try {
+    await deps.sql`select public.settle_push_delivery(${id}, ${status}, ${ticketId}, ${error})`;
+  } catch (e) {
+    ctx.log.log("error", "push delivery not settled; its row stays pending", {
+      delivery_id: id,
+      outcome: status,
+      error: describeError(e),
+    });
+  }
 }
 
 function parseBody(body: Record<string, unknown>): { userId: string; message: PushMessage } {

@@ -212,3 +212,26 @@ Deno.test("the delivery row exists, pending, before the provider is asked", asyn
     }
   });
 });
+
+Deno.test("a push the provider took is answered as sent even when its outcome cannot be written", async () => {
+  await setup(async ({ deps, call, userId, deliveries }) => {
+    // The function's own pool, lost (ended) while the provider handles the push.
+    const pool = connect(dbUrl, 1);
+    deps.sql = pool;
+    const provider = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async () => {
+      await pool.end();
+      return Response.json({ data: [{ status: "ok", id: crypto.randomUUID() }] });
+    });
+    try {
+      deps.push = new PushClient(`http://127.0.0.1:${provider.addr.port}`);
+      const lines: string[] = [];
+      const res = await call(message(userId), undefined, lines);
+      assert.equal(res.status, 200, "not a 500 that a caller would retry, sending twice");
+      assert.equal((await res.json()).status, "sent");
+      assert.match(lines.join("\n"), /push delivery not settled; its row stays pending/);
+      assert.deepEqual((await deliveries()).map((d) => d.status), ["pending"]);
+    } finally {
+      await provider.shutdown();
+    }
+  });
+});

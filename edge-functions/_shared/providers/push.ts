@@ -5,8 +5,6 @@ import { describeError } from "../log.ts";
 import { ProviderError } from "./stripe.ts";
 import { storableNote } from "../text.ts";
 
-const ticketIdPattern = /^[\x21-\x7e]{1,255}$/;
-
 export interface PushMessage {
   to: string;
   title: string;
@@ -47,10 +45,11 @@ export class PushClient {
         `push provider answered ${res.status} without one ticket per message`,
       );
     }
-    // What the provider says is stored, so its texts are made fit to store; a ticket id that
-    // is not one (Expo's are UUIDs) is no ticket.
+    // What the provider says is stored, so its texts are made fit to store. An accepted
+    // message is recorded as sent whatever its ticket id looks like (calling it failed would
+    // invite a second send), with the id cleaned like any other text.
     return body.data.map((t: { status?: string; id?: unknown; message?: unknown; details?: { error?: unknown } }) =>
-      t.status === "ok" && typeof t.id === "string" && ticketIdPattern.test(t.id) ? { status: "ok", id: t.id } : {
+      t.status === "ok" && typeof t.id === "string" && t.id !== "" ? { status: "ok", id: storableNote(t.id, 255) } : {
         status: "error",
         message: typeof t.message === "string" ? storableNote(t.message, 500) : "no detail",
         error: typeof t.details?.error === "string" ? storableNote(t.details.error, 100) : null,
