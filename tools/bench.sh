@@ -19,9 +19,13 @@ step "cargo bench -p usher-qr, sha2_backend=soft"
 RUSTFLAGS='--cfg sha2_backend="soft"' CARGO_TARGET_DIR="$ROOT/target/sha2-soft" \
   cargo bench -q -p usher-qr --bench verify 2>/dev/null | grep -E '_ns_per_op ' |
   sed 's/_rust_/_rust_soft_sha_/; s/$/ ns/' | tee -a "$out"
+# A benchmark that fails is named at the end, and the others still run: one broken
+# benchmark should not hide every figure after it.
+failed=()
 for bench in tests/bench/*.ts; do
   step "$bench"
-  BENCH_OUT="$out" deno run --allow-all "$bench" | tee -a "$out"
+  BENCH_OUT="$out" deno run --allow-all "$bench" | tee -a "$out" || failed+=("$bench")
 done
 echo
 echo "All figures: $out"
+[ ${#failed[@]} -eq 0 ] || fail "failed: ${failed[*]}"
