@@ -9,13 +9,22 @@ export class VerifiedTokens<T> {
   constructor(readonly max = 10_000) {}
 
   get(token: string, nowMs = Date.now()): T | undefined {
+    return this.#live(token, nowMs)?.value;
+  }
+
+  /** When an entry that has not expired yet expires, in ms since the epoch. */
+  expiry(token: string, nowMs = Date.now()): number | undefined {
+    return this.#live(token, nowMs)?.expiresAtMs;
+  }
+
+  #live(token: string, nowMs: number): { value: T; expiresAtMs: number } | undefined {
     const hit = this.#entries.get(token);
     if (!hit) return undefined;
     if (hit.expiresAtMs <= nowMs) {
       this.#entries.delete(token);
       return undefined;
     }
-    return hit.value;
+    return hit;
   }
 
   /** Remembers a verified token until `expiresAtMs`; one without an expiry is not kept. */

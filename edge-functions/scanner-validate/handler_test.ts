@@ -5,6 +5,7 @@ import { Authenticator } from "../_shared/auth.ts";
 import { connect } from "../_shared/db.ts";
 import { logger } from "../_shared/log.ts";
 import { scannerLimits } from "../_shared/ratelimit/named.ts";
+import { RefusalLimit } from "./refusals.ts";
 import { PostgresStore } from "../_shared/ratelimit/postgres.ts";
 import { HttpError } from "../_shared/http.ts";
 import { reissuePrintCode } from "../_shared/tickets.ts";
@@ -20,7 +21,11 @@ const auth = new Authenticator(jwtSecret);
 const recorder = new ScanRecorder(connect(dbUrl, 1), sql);
 const store = new PostgresStore(sql);
 // The production quota under a name of this run, so no other test shares its keys.
-const limits = { user: { ...scannerLimits(() => undefined).user, name: `t${crypto.randomUUID().slice(0, 8)}-scan` } };
+const refusalLimit = {
+  ...scannerLimits(() => undefined).refusals,
+  name: `t${crypto.randomUUID().slice(0, 8)}-refused`,
+};
+const refusals = new RefusalLimit(store, refusalLimit);
 /** A QR_SIGNING_KEYS entry whose 32 key bytes are all `byte`. */
 const testKey = (kid: string, byte: number) => `${kid}:${base64url.encode(new Uint8Array(32).fill(byte))}`;
 const keyA = testKey("ka", 7);
@@ -39,7 +44,7 @@ async function scan(
     ring?: QrKeys;
     as?: string;
     body?: unknown;
-    limits?: typeof limits;
+    refusals?: RefusalLimit;
     lines?: string[];
   } = {},
 ) {
@@ -53,8 +58,7 @@ async function scan(
   const deps = {
     recorder,
     auth,
-    store,
-    limits: opts.limits ?? limits,
+    refusals: opts.refusals ?? refusals,
     keys: opts.ring ?? keys,
     now: () => opts.now ?? T0,
   };
@@ -226,26 +230,58 @@ Deno.test("bad requests get a 400 naming the field, strangers a 403", async () =
   });
   const lines: string[] = [];
   await assert.rejects(scan(f, "ABCD1234", { as: f.holderId, lines }), (e: { status: number }) => e.status === 403);
-  assert.match(lines.join("\n"), new RegExp(`"scan refused".*"scanner":"${f.holderId}".*"reason":"not_staff"`));
+  assert.match(lines.join("\n"), new RegExp(`"scan refused".*"scanner":"${f.holderId}".*"reason":"forbidden"`));
 });
 
-Deno.test("a caller past the scan limit gets a 429 with Retry-After, logged with the caller", async () => {
+/** A refusal limit of three a minute under a name of its own, for one test. */
+function tightRefusals(): RefusalLimit {
+  const name = `t${crypto.randomUUID().slice(0, 8)}-tight`;
+  return new RefusalLimit(store, { ...refusalLimit, name, quota: { count: 3, periodUs: 60_000_000, burst: 3 } });
+}
+
+Deno.test("a stranger's refused scans are counted; past the limit a 429 comes before anything is read", async () => {
   const f = await createEvent(sql);
-  const tight = {
-    user: { ...limits.user, name: `${limits.user.name}-tight`, quota: { count: 3, periodUs: 60_000_000, burst: 3 } },
-  };
-  for (let i = 0; i < 3; i++) {
-    const { code } = await createTicket(sql, keys, f, T0);
-    assert.equal((await scan(f, code, { limits: tight })).result, "redeemed");
-  }
+  const tight = tightRefusals();
   const lines: string[] = [];
   const { code } = await createTicket(sql, keys, f, T0);
-  await assert.rejects(scan(f, code, { limits: tight, lines }), (e: HttpError) => {
-    assert.equal(e.status, 429);
-    assert.ok(Number(new Headers(e.headers).get("retry-after")) > 0);
-    return true;
-  });
-  assert.match(lines.join("\n"), new RegExp(`"scan refused".*"scanner":"${f.scannerId}".*"reason":"rate_limited"`));
+  for (let i = 0; i < 4; i++) {
+    await assert.rejects(scan(f, code, { as: f.holderId, refusals: tight, lines }), (e: HttpError) => e.status === 403);
+  }
+  // A body that would be a 400 if it were read: the 429 comes first.
+  await assert.rejects(
+    scan(f, code, { as: f.holderId, refusals: tight, body: { not: "a scan" } }),
+    (e: HttpError) => {
+      assert.equal(e.status, 429);
+      assert.ok(Number(new Headers(e.headers).get("retry-after")) >= 1);
+      assert.match(new Headers(e.headers).get("ratelimit-policy")!, /-tight";q=3;w=60/);
+      return true;
+    },
+  );
+  const log = lines.join("\n");
+  assert.match(log, new RegExp(`"scan refused".*"scanner":"${f.holderId}".*"reason":"forbidden"`));
+  assert.match(log, new RegExp(`"scanner account out of refused scans".*"scanner":"${f.holderId}"`));
+  assert.equal((await scan(f, code, { refusals: tight })).result, "redeemed", "the door's own account is not held");
+});
+
+Deno.test("a door scanning genuine tickets as fast as it can is never refused", async () => {
+  const f = await createEvent(sql);
+  const tight = tightRefusals();
+  for (let i = 0; i < 40; i++) {
+    const { code } = await createTicket(sql, keys, f, T0);
+    assert.equal((await scan(f, code, { refusals: tight })).result, "redeemed");
+    assert.equal((await scan(f, code, { refusals: tight, device: "door-2" })).result, "already_redeemed");
+  }
+});
+
+Deno.test("forged and malformed codes count against the caller; bad requests too", async () => {
+  const f = await createEvent(sql);
+  const tight = tightRefusals();
+  assert.equal((await scan(f, "v1.p.garbage", { refusals: tight })).result, "malformed");
+  assert.equal((await scan(f, "not a code", { refusals: tight })).result, "malformed");
+  await assert.rejects(scan(f, "", { refusals: tight, body: { code: 7 } }), (e: HttpError) => e.status === 400);
+  // The fourth refusal is one more than the three a minute: it is answered, then held.
+  assert.equal((await scan(f, "v1.l.forged", { refusals: tight })).result, "malformed");
+  await assert.rejects(scan(f, "x", { refusals: tight }), (e: HttpError) => e.status === 429);
 });
 
 Deno.test("tear down the pool", async () => {

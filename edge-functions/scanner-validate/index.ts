@@ -7,22 +7,18 @@ import { scannerLimits } from "../_shared/ratelimit/named.ts";
 import { QrKeys } from "../_shared/wasm.ts";
 import { handleScan } from "./handler.ts";
 import { ScanRecorder } from "./recorder.ts";
+import { RefusalLimit } from "./refusals.ts";
 
 const env = requireEnv(["SUPABASE_DB_URL", "JWT_SECRET", "QR_SIGNING_KEYS"]);
-// The rate limit's own pool, so its takes never queue behind a batch of scans.
-const limitSql = connect(env.SUPABASE_DB_URL, 2);
+// One connection carries the batches (see recorder.ts); SCANNER_DB_POOL sizes the pool for
+// the lookups that refused codes need, whose settings the rate limit's own pool copies.
+const lookups = connect(env.SUPABASE_DB_URL, intEnv("SCANNER_DB_POOL", 2));
 
 export default {
   fetch: serve("scanner-validate", handleScan, {
-    // One connection carries the batches (see recorder.ts); SCANNER_DB_POOL sizes the pool
-    // for the lookups that refused codes need.
-    recorder: new ScanRecorder(
-      connect(env.SUPABASE_DB_URL, 1),
-      connect(env.SUPABASE_DB_URL, intEnv("SCANNER_DB_POOL", 2)),
-    ),
+    recorder: new ScanRecorder(connect(env.SUPABASE_DB_URL, 1), lookups),
     auth: new Authenticator(env.JWT_SECRET),
-    store: storeFromEnv("SCANNER", limitSql),
-    limits: scannerLimits(),
+    refusals: new RefusalLimit(storeFromEnv("SCANNER", lookups), scannerLimits().refusals),
     keys: new QrKeys(env.QR_SIGNING_KEYS),
     now: () => Math.floor(Date.now() / 1000),
   }),

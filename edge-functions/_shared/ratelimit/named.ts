@@ -2,9 +2,9 @@
 // fail modes are argued in docs/rate-limiting.md; in short: checkout fails open (a lost
 // sale costs more than a few minutes without a per-user cap, and Stripe screens card
 // testing itself), push fails closed (a notification flood is the harm the limit exists
-// to stop, and a 503 tells the calling service to retry later), scanning fails open (a
-// door must keep admitting people; the ticket's row lock, not the limit, is what stops a
-// double admission).
+// to stop, and a 503 tells the calling service to retry later), the scanner's refusals
+// fail open (a door must keep admitting people; the ticket's row lock, not the limit, is
+// what stops a double admission).
 import { intEnv } from "../config.ts";
 import { type NamedLimit, perHour, perMinute } from "./limits.ts";
 
@@ -44,17 +44,21 @@ export function pushLimits(env: Env = denoEnv): PushLimits {
 }
 
 export interface ScannerLimits {
-  user: NamedLimit;
+  refusals: NamedLimit;
 }
 
 /**
- * Scans per scanner account. A door scans a person every second or two at the fastest,
- * and one account may work a few doors; 300 a minute (5 a second, all of them at once if
- * need be) leaves every door at human speed far below the limit while a script that
- * floods the function with someone's token is held to a trickle.
+ * Refused scans per scanner account (scanner-validate/refusals.ts): scans of a stranger's
+ * token, bad requests and codes no genuine ticket produces. A door at human speed meets
+ * such a code perhaps once a minute; 30 a minute leaves it far below the limit, and holds a
+ * flood to one scan every two seconds.
  */
 export function scannerLimits(env: Env = denoEnv): ScannerLimits {
   return {
-    user: { name: "scan-user", quota: perMinute(intEnv("SCANNER_USER_LIMIT_PER_MINUTE", 300, env)), failMode: "open" },
+    refusals: {
+      name: "scan-refused",
+      quota: perMinute(intEnv("SCANNER_REFUSALS_PER_MINUTE", 30, env)),
+      failMode: "open",
+    },
   };
 }
