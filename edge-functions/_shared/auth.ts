@@ -43,7 +43,7 @@ export class Authenticator {
     } catch (e) {
       const reason = e instanceof joseErrors.JWTExpired
         ? "JWT has expired"
-        : e instanceof joseErrors.JWTClaimValidationFailed && e.claim === "exp"
+        : e instanceof joseErrors.JWTClaimValidationFailed && e.claim === "exp" && e.reason === "missing"
         ? "JWT has no expiry"
         : "Invalid JWT";
       throw new HttpError(401, "unauthorized", reason);

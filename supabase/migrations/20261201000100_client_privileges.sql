@@ -2,10 +2,11 @@
 -- authenticated everything on every new table, sequence and function in public; the
 -- migrations so far revoked table and function rights one by one but never sequence
 -- rights, so a client could `setval` the scan log's id sequence and make every later scan
--- fail. From here on a new object is closed to the client roles until a migration grants
--- what it means to expose, and supabase/tests/004_client_privileges.sql checks over the
--- catalog that no client role holds a right on any sequence, or may call any function it
--- is not meant to.
+-- fail. From here on a new table or sequence is closed to the client roles until a
+-- migration grants what it means to expose (a new function still lets PUBLIC execute it,
+-- see below), and supabase/tests/004_client_privileges.sql checks over the catalog that no
+-- client role holds a right on any sequence, may write any table, or may call any function
+-- in public.
 
 -- Sequences already made: clients never need one, since every insert happens inside a
 -- security-definer function, which draws ids with its owner's rights.

@@ -88,7 +88,8 @@ begin
         when v_ticket.status in ('cancelled', 'refunded') then 'revoked'
         -- The presented print code is the ticket's current one, whole or without its MAC.
         when s.kind = 'print' and not coalesce(v_ticket.qr_code_signed = s.code or
-               left(v_ticket.qr_code_signed, -strpos(reverse(v_ticket.qr_code_signed), '.')) = s.code, false)
+               left(v_ticket.qr_code_signed, -nullif(strpos(reverse(v_ticket.qr_code_signed), '.'), 0)) = s.code,
+               false)
           then 'revoked'
         when s.kind in ('print', 'legacy') and v_event.require_live_codes then 'live_code_required'
         when v_ticket.redeemed_at is null then 'redeemed'

@@ -2,7 +2,7 @@
 -- than over a list of objects remembered: no sequence anywhere, no function in public
 -- unless it is meant for them, and nothing made after the migrations either.
 begin;
-select plan(10);
+select plan(11);
 
 -- A sequence is reachable when the role may use its schema and holds any right on it.
 select is_empty($$
@@ -14,6 +14,15 @@ select is_empty($$
      and has_schema_privilege(r.rolname, n.oid, 'usage')
      and has_sequence_privilege(r.rolname, c.oid, 'usage, select, update')
 $$, 'no client role holds a right on any sequence');
+
+select is_empty($$
+  select format('%s can write %s', r.rolname, c.oid::regclass)
+    from pg_class c
+    join pg_namespace n on n.oid = c.relnamespace
+   cross join (values ('anon'), ('authenticated')) as r(rolname)
+   where c.relkind in ('r', 'p', 'v', 'm') and n.nspname = 'public'
+     and has_table_privilege(r.rolname, c.oid, 'insert, update, delete, truncate, references, trigger')
+$$, 'no client role may write, truncate or reference any table in public');
 
 -- Client-facing functions would be listed here; today every public function is for the
 -- service role or runs inside another function.
