@@ -40,13 +40,20 @@ Deno.test("characters beyond ASCII and codes longer than the buffer are malforme
   assert.equal(keys.verify(code, t.event_id, t.iat).ok, true);
   // Each character swapped for one whose low byte is the original's, so a lossy copy would pass.
   for (let i = 0; i < code.length; i++) {
-    for (const wide of [String.fromCharCode(0x100 | code.charCodeAt(i)), "é", "\u{1F600}"]) {
+    for (const wide of [String.fromCharCode(0x100 | code.charCodeAt(i)), "é", "\u{1F600}", "\uD800"]) {
       const bad = code.slice(0, i) + wide + code.slice(i + 1);
       assert.deepEqual(keys.verify(bad, t.event_id, t.iat), { ok: false, reason: "malformed" }, bad);
       assert.equal(claimedTicket(bad), null, "the core's own parse of the text refuses it too");
     }
   }
-  for (const long of [code + ".".repeat(96 - code.length), code + ".".repeat(97 - code.length), code.repeat(40)]) {
+  const longer = [
+    code + ".".repeat(96 - code.length),
+    code + ".".repeat(97 - code.length),
+    code.repeat(40),
+    // Fewer than 96 characters, more than 96 bytes of UTF-8.
+    code + "é".repeat(Math.ceil((97 - code.length) / 2)),
+  ];
+  for (const long of longer) {
     assert.deepEqual(keys.verify(long, t.event_id, t.iat), { ok: false, reason: "malformed" });
   }
   assert.throws(() => keys.verify(code, "not-a-uuid", t.iat), TypeError);

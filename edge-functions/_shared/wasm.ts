@@ -15,6 +15,7 @@ export type QrVerification =
   | { ok: false; reason: QrReason };
 
 const reasons = core.qrReasons() as QrReason[];
+const encoder = new TextEncoder();
 
 /** The UUID whose 16 bytes start at `at` in `b`. */
 function uuid(b: Uint8Array, at: number): string {
@@ -34,6 +35,7 @@ export class QrKeys {
   readonly #ioAddress: number;
   readonly #ticketAt: number;
   #io: Uint8Array;
+  #codeRoom: Uint8Array;
   // The event last handed to the core, which parses it once rather than with every code.
   #event: string | undefined;
 
@@ -42,11 +44,13 @@ export class QrKeys {
     this.#ring = new core.QrKeyRing(signingKeys);
     this.#ioAddress = this.#ring.ioAddress;
     this.#ticketAt = this.#ring.ticketOffset;
-    this.#io = this.#view();
+    this.#io = this.#codeRoom = new Uint8Array(0);
+    this.#view();
   }
 
-  #view(): Uint8Array {
-    return new Uint8Array(core.memory.buffer, this.#ioAddress, this.#ticketAt + 16);
+  #view(): void {
+    this.#io = new Uint8Array(core.memory.buffer, this.#ioAddress, this.#ticketAt + 16);
+    this.#codeRoom = this.#io.subarray(0, this.#ticketAt);
   }
 
   get activeKid(): string {
@@ -69,18 +73,13 @@ export class QrKeys {
       this.#event = eventId;
     }
     // Growing the wasm memory detaches the old buffer, and every view of it reads as empty.
-    if (this.#io.byteLength === 0) this.#io = this.#view();
-    const io = this.#io;
-    // A character beyond ASCII becomes 0xFF, which the core finds malformed as it finds the
-    // character; a code longer than the room is malformed whatever it holds, so it is not copied.
-    const n = code.length <= this.#ticketAt ? code.length : 0;
-    for (let i = 0; i < n; i++) {
-      const c = code.charCodeAt(i);
-      io[i] = c < 0x80 ? c : 0xff;
-    }
-    const status = this.#ring.verify(code.length, nowSeconds);
+    if (this.#io.byteLength === 0) this.#view();
+    // The code's UTF-8, as the core would see it passed as a string. One that does not fit
+    // is longer than any code the core reads, so it is handed over as one byte too long.
+    const { read, written } = encoder.encodeInto(code, this.#codeRoom);
+    const status = this.#ring.verify(read === code.length ? written : this.#ticketAt + 1, nowSeconds);
     if (status > 1) return { ok: false, reason: reasons[status - 2] };
-    return { ok: true, kind: status === 0 ? "print" : "live", ticketId: uuid(io, this.#ticketAt) };
+    return { ok: true, kind: status === 0 ? "print" : "live", ticketId: uuid(this.#io, this.#ticketAt) };
   }
 }
 

@@ -19,10 +19,8 @@ function ring(keys) {
     verify(code, e, now) {
       r.setEvent(e);
       const io = new Uint8Array(memory.buffer, r.ioAddress, r.ticketOffset + 16);
-      if (code.length <= r.ticketOffset) {
-        for (let i = 0; i < code.length; i++) io[i] = code.charCodeAt(i) < 0x80 ? code.charCodeAt(i) : 0xff;
-      }
-      const status = r.verify(code.length, now);
+      const { read, written } = new TextEncoder().encodeInto(code, io.subarray(0, r.ticketOffset));
+      const status = r.verify(read === code.length ? written : r.ticketOffset + 1, now);
       if (status > 1) return { ok: false, reason: qrReasons()[status - 2] };
       const h = Buffer.from(io.subarray(r.ticketOffset)).toString("hex");
       const ticketId = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;

@@ -25,7 +25,7 @@ fn event(id: &str) -> Result<EventId, JsValue> {
 /// The master signing keys from `QR_SIGNING_KEYS`, parsed once. Never exposed to JS.
 ///
 /// Verification, the scanner's hot path, passes no strings and allocates nothing:
-/// JavaScript writes the code's characters into a buffer in wasm memory (`ioAddress`),
+/// JavaScript writes the code's UTF-8 into a buffer in wasm memory (`ioAddress`),
 /// `verify` reads them there and writes an accepted ticket's bytes after them, and the
 /// event is parsed once by `setEvent` rather than with every code. Passing strings and a
 /// byte array cost three allocations, three frees and a call back into JavaScript per code,
@@ -104,12 +104,11 @@ impl QrKeyRing {
         Ok(())
     }
 
-    /// Verifies the code of `len` characters at the start of the verify buffer for the
-    /// event set last, at `now` (unix seconds). JavaScript writes each character there
-    /// as one byte, and any character beyond ASCII as 0xFF, which is not UTF-8: every field
-    /// of a code is ASCII, so such a code is malformed here exactly as in the core. A code
-    /// longer than the buffer is malformed unread, as the core refuses anything longer
-    /// than `MAX_CODE_LEN`. Answers 0 for an accepted print code and 1 for an accepted
+    /// Verifies the code whose `len` bytes of UTF-8 JavaScript wrote at the start of the
+    /// verify buffer (`TextEncoder.encodeInto`), for the event set last, at `now` (unix
+    /// seconds). A `len` beyond the room, for a code that did not fit, is malformed unread,
+    /// as the core refuses anything longer than `MAX_CODE_LEN`; bytes that are not UTF-8
+    /// are malformed too. Answers 0 for an accepted print code and 1 for an accepted
     /// live code, with the ticket's bytes at `ticketOffset`; otherwise 2 plus the index
     /// of the reason in `qrReasons()`. Numbers keep the boundary cheap; `wasm.ts` turns
     /// them into an object. Throws only for a bad `now` or when no event is set.
