@@ -14,7 +14,9 @@ export type QrVerification =
   | { ok: true; kind: "print" | "live"; ticketId: string }
   | { ok: false; reason: QrReason };
 
-const reasons = core.qrReasons() as QrReason[];
+// Asked of the core at the first refusal, not at import: most functions never verify a code,
+// and a first call into wasm costs a few tenths of a millisecond of every cold start.
+let reasons: QrReason[] | undefined;
 const encoder = new TextEncoder();
 
 /** The UUID whose 16 bytes start at `at` in `b`. */
@@ -78,7 +80,7 @@ export class QrKeys {
     // is longer than any code the core reads, so it is handed over as one byte too long.
     const { read, written } = encoder.encodeInto(code, this.#codeRoom);
     const status = this.#ring.verify(read === code.length ? written : this.#ticketAt + 1, nowSeconds);
-    if (status > 1) return { ok: false, reason: reasons[status - 2] };
+    if (status > 1) return { ok: false, reason: (reasons ??= core.qrReasons() as QrReason[])[status - 2] };
     return { ok: true, kind: status === 0 ? "print" : "live", ticketId: uuid(this.#io, this.#ticketAt) };
   }
 }
