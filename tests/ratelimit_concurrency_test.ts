@@ -1,7 +1,7 @@
 // The stores under contention without the gateway in between: takes on one key at once,
 // from 100 Postgres connections, from two batching Postgres stores and from 20 Redis
 // connections, admit exactly the quota, and so do five on a fresh key, every time; a take
-// that waited for another's row lock is judged at the time it got the lock; and the
+// that waited for another's lock on its key is judged at the time it got the lock; and the
 // e-mail limits hold the same way, both of them at once.
 import assert from "node:assert/strict";
 import postgres from "npm:postgres@3.4.9";
@@ -24,8 +24,8 @@ function takeOne(
 }
 
 Deno.test("100 connections racing rate_limit_take_batch on one key admit exactly the quota", async () => {
-  // Each waits for the row lock of those before it, commit included (about 4 ms each here),
-  // so 100 stay well inside the function's 2 s lock_timeout.
+  // Each waits for the key's lock held by those before it, commit included (about 4 ms
+  // each here), so 100 stay well inside the function's 2 s lock_timeout.
   const sql = postgres(dbUrl, { max: 100, prepare: false, onnotice: () => {} });
   const key = `race:${crypto.randomUUID()}`;
   try {
@@ -41,8 +41,8 @@ Deno.test("100 connections racing rate_limit_take_batch on one key admit exactly
 
 Deno.test("five takes racing on a fresh key admit five, with 4, 3, 2, 1 and 0 remaining, every time", async () => {
   // Each take on its own connection, all sent at once. Before the clock was read after the
-  // row lock, a take that queued behind the first one's insert was judged at its earlier
-  // start and could be refused within the quota, or two admissions reported the same count.
+  // lock, a take that queued behind the first one's insert was judged at its earlier start
+  // and could be refused within the quota, or two admissions reported the same count.
   const sql = postgres(dbUrl, { max: 5, prepare: false, onnotice: () => {} });
   const five = { count: 5, periodUs: 60_000_000, burst: 5 };
   const keys: string[] = [];
@@ -61,10 +61,10 @@ Deno.test("five takes racing on a fresh key admit five, with 4, 3, 2, 1 and 0 re
   }
 });
 
-Deno.test("a take that waited for another's row lock is judged when it got the lock", async () => {
-  // One request a second. The first take holds its transaction, and so the key's row,
+Deno.test("a take that waited for another's lock on its key is judged when it got the lock", async () => {
+  // One request a second. The first take holds its transaction, and so the key's lock,
   // while the second waits for it, until the first's request has been paid back. Judged
-  // at its start the second would be refused; judged once it holds the row, it is admitted.
+  // at its start the second would be refused; judged once it holds the key, it is admitted.
   const sql = postgres(dbUrl, { max: 3, prepare: false, onnotice: () => {} });
   const perSecond = { count: 1, periodUs: 1_000_000, burst: 1 };
   const key = `race:clock:${crypto.randomUUID()}`;
@@ -72,7 +72,7 @@ Deno.test("a take that waited for another's row lock is judged when it got the l
     const [first] = await sql.begin(async (tx) => {
       const taken = await takeOne(tx, key, perSecond);
       const second = takeOne(sql, key, perSecond);
-      // Wait (bounded) until the second take is queued behind our row lock.
+      // Wait (bounded) until the second take is queued behind our lock.
       for (let i = 0; i < 200; i++) {
         const [{ n }] = await sql`select count(*)::int as n from pg_stat_activity
           where wait_event_type = 'Lock' and query like '%rate_limit_take_batch%'`;
@@ -86,6 +86,20 @@ Deno.test("a take that waited for another's row lock is judged when it got the l
     assert.deepEqual(await first.second, { allowed: true, remaining: 0 });
   } finally {
     await sql`delete from public.rate_limits where key = ${key}`;
+    await sql.end();
+  }
+});
+
+Deno.test("a take in a transaction stricter than READ COMMITTED is refused, since its reads would be stale", async () => {
+  // The function reads a key's state after taking the key's lock, which gives the latest
+  // state only when each statement sees what committed before it.
+  const sql = postgres(dbUrl, { max: 1, prepare: false, onnotice: () => {} });
+  try {
+    await assert.rejects(
+      sql.begin("isolation level repeatable read", (tx) => takeOne(tx, `race:rr:${crypto.randomUUID()}`, quota)),
+      (e: unknown) => e instanceof postgres.PostgresError && e.code === "U0R03",
+    );
+  } finally {
     await sql.end();
   }
 });

@@ -1,6 +1,6 @@
 -- Rate limiting, second version: one SQL function takes for a whole batch of requests,
 -- each over its own keys and all or nothing, and reads the clock only once it holds the
--- row locks of every key in the batch.
+-- locks of every key in the batch.
 --
 -- The first version (20261127000300_rate_limits.sql) read the time before it had the
 -- rows: rate_limit_take_all in its DECLARE, rate_limit_take before its upsert. A take
@@ -19,7 +19,8 @@
 -- Errors of this file's own, for callers' bugs rather than anything a client sent:
 --   U0R01  the arguments of rate_limit_take_batch are malformed (array lengths, a quota
 --          that is not a quota, a negative cost, a key twice in one request);
---   U0R02  email_rate_limit_take got something that is not an e-mail address.
+--   U0R02  email_rate_limit_take got something that is not an e-mail address;
+--   U0R03  rate_limit_take_batch was called in a transaction stricter than READ COMMITTED.
 
 drop function public.email_rate_limit_take(text, bigint);
 drop function public.rate_limit_take_all(text[], integer[], bigint[], integer[], bigint, bigint);
@@ -44,13 +45,18 @@ alter table public.rate_limits drop column prev_tat_us;
 -- (-1 when nothing was stored), which is also the Lua script's reply
 -- (edge-functions/_shared/ratelimit/gcra_lua.ts), so one parser reads both.
 --
--- Locks: every distinct key's row, in key order, so that batches over overlapping keys
--- wait for each other instead of deadlocking. A missing row is inserted first with a TAT
--- of 0, which the decision reads as "never seen"; the cleanup job may delete such a row
--- between the insert and the lock, and then the loop inserts it again. A batch waits at
--- most lock_timeout (2 s, the edge function's own bound on a call) for a row another
--- transaction holds, and then fails with 55P03, which the edge function counts as the
--- store not answering. The clock is read after the last lock is granted.
+-- Locks: a transaction-scoped advisory lock per key (class 1380712448, 'RL\0\0', and the
+-- key's hashtext), taken in hash order so that batches over overlapping keys wait for
+-- each other instead of deadlocking. Every writer of a key's row holds its lock, but for
+-- the cleanup job, which deletes only rows whose TAT has passed (the same as no row) and
+-- checks that again under the row's lock. So the states read after the locks are the
+-- latest, a key without a row included, and only the keys a request admits are written:
+-- a refusal writes nothing, and a batch of refusals commits without a WAL flush. The
+-- lock makes the read safe in READ COMMITTED only, where every statement sees what was
+-- committed before it; in a stricter transaction the function refuses with U0R03. A batch
+-- waits at most lock_timeout (2 s, the edge function's own bound on a call) for a lock,
+-- and then fails with 55P03, which the edge function counts as the store not answering.
+-- The clock is read after the last lock is granted.
 create function public.rate_limit_take_batch(
   p_keys text[], p_counts integer[], p_periods_us bigint[], p_bursts integer[],
   p_requests integer[], p_costs bigint[], p_nows_us bigint[]
@@ -63,11 +69,10 @@ as $$
 declare
   v_n integer := coalesce(cardinality(p_keys), 0);
   v_r integer := coalesce(cardinality(p_costs), 0);
-  v_distinct text[];
+  -- A key's slot is the index of its first occurrence in p_keys; states are kept by slot.
   v_slot integer[];
   v_state bigint[];
   v_changed boolean[];
-  v_locked integer;
   v_row record;
   v_clock bigint;
   v_out bigint[];
@@ -92,45 +97,49 @@ begin
     raise exception 'rate_limit_take_batch needs a count, period, burst and request per key, and a cost and time per request'
       using errcode = 'U0R01';
   end if;
-  for i in 2..v_n loop
-    if p_requests[i] is null or p_requests[i] not in (p_requests[i - 1], p_requests[i - 1] + 1) then
+  if array_position(p_keys, null) is not null then
+    raise exception 'rate_limit_take_batch keys must not be null' using errcode = 'U0R01';
+  end if;
+  if current_setting('transaction_isolation') <> 'read committed' then
+    raise exception 'rate_limit_take_batch reads what its locks protect, which needs READ COMMITTED (got %)',
+      current_setting('transaction_isolation') using errcode = 'U0R03';
+  end if;
+  for i in 1..v_n loop
+    if i > 1 and (p_requests[i] is null or p_requests[i] not in (p_requests[i - 1], p_requests[i - 1] + 1)) then
       raise exception 'rate_limit_take_batch request numbers must count up from 1 without gaps (key %)', i
         using errcode = 'U0R01';
     end if;
-  end loop;
-  if (select count(*) from (select distinct r, k from unnest(p_requests, p_keys) u (r, k)) d) <> v_n
-     or array_position(p_keys, null) is not null then
-    raise exception 'rate_limit_take_batch keys must not be null, nor appear twice in one request'
-      using errcode = 'U0R01';
-  end if;
-
-  select array_agg(k order by k) into v_distinct from (select distinct k from unnest(p_keys) k) d;
-  for i in 1..v_n loop
-    v_slot[i] := array_position(v_distinct, p_keys[i]);
-  end loop;
-  -- Filled up front: an array first assigned at element k starts at k, and unnest below
-  -- would then pair the wrong elements.
-  v_changed := array_fill(false, array[cardinality(v_distinct)]);
-
-  loop
-    insert into public.rate_limits (key, tat_us)
-    select k, 0 from unnest(v_distinct) k order by k
-    on conflict do nothing;
-    v_locked := 0;
-    for v_row in
-      select d.ord, r.tat_us
-      from unnest(v_distinct) with ordinality as d (k, ord)
-      join public.rate_limits r on r.key = d.k
-      order by d.k
-      for update of r
-    loop
-      v_state[v_row.ord] := v_row.tat_us;
-      v_locked := v_locked + 1;
+    if i = 1 or p_requests[i] <> p_requests[i - 1] then
+      v_first := i;
+    end if;
+    v_slot[i] := array_position(p_keys, p_keys[i]);
+    for j in v_first..i - 1 loop
+      if v_slot[j] = v_slot[i] then
+        raise exception 'rate_limit_take_batch: key % appears twice in request %', i, p_requests[i]
+          using errcode = 'U0R01';
+      end if;
     end loop;
-    exit when v_locked = cardinality(v_distinct);
   end loop;
-  -- Every row is ours now: this is the instant the batch is decided at.
+  v_first := 1;
+  -- Filled up front: an array first assigned at element k starts at k.
+  v_state := array_fill(null::bigint, array[v_n]);
+  v_changed := array_fill(false, array[v_n]);
+
+  perform pg_advisory_xact_lock(1380712448, h)
+  from (select distinct hashtext(k) as h from unnest(p_keys) k) d
+  order by h;
+  -- Every key is ours now: this is the instant the batch is decided at.
   v_clock := (extract(epoch from clock_timestamp()) * 1000000)::bigint;
+
+  -- Parameters take the collation of the call's arguments, and a key written as
+  -- convert_from(..., 'UTF8') (edge-functions/_shared/sql_text.ts) has collation "C", in
+  -- which rate_limits' primary key (in the default collation) cannot be searched: the
+  -- collation is therefore spelt out, or every lookup would scan the table.
+  for v_row in
+    select r.key, r.tat_us from public.rate_limits r where r.key = any (p_keys collate "default")
+  loop
+    v_state[array_position(p_keys, v_row.key collate "default")] := v_row.tat_us;
+  end loop;
 
   while v_first <= v_n loop
     v_last := v_first;
@@ -143,7 +152,8 @@ begin
       raise exception 'rate limit cost must be >= 0 (got %)', v_cost using errcode = 'U0R01';
     end if;
 
-    -- Each key alone, as the crate's decide; a TAT of 0 (or one in the past) is no state.
+    -- Each key alone, as the crate's decide; no row, a TAT of 0 (rows the first version
+    -- left) or one in the past all mean no state.
     v_all := true;
     for i in v_first..v_last loop
       if not coalesce(p_counts[i] >= 1 and p_bursts[i] >= 1 and p_periods_us[i] >= p_counts[i]
@@ -198,9 +208,10 @@ begin
     v_first := v_last + 1;
   end loop;
 
-  update public.rate_limits r set tat_us = s.tat
-  from unnest(v_distinct, v_state, v_changed) as s (k, tat, changed)
-  where s.changed and r.key = s.k;
+  -- Slots are distinct keys, so no row is written twice.
+  insert into public.rate_limits as r (key, tat_us)
+  select p_keys[s], v_state[s] from generate_subscripts(v_changed, 1) s where v_changed[s]
+  on conflict (key) do update set tat_us = excluded.tat_us;
   return v_out;
 end
 $$;

@@ -80,11 +80,17 @@ export class PostgresStore implements RateLimitStore {
       costs.push(int(r.cost));
       nows.push(r.nowUs === undefined ? "null" : int(r.nowUs));
     });
+    // The call's transaction commits without waiting for its WAL to reach the disk: the
+    // flush is most of a lone take's time, and what a database crash can lose is the takes
+    // of its last few hundred milliseconds, which the limit then grants once more (the
+    // Redis store keeps nothing across a restart at all). SET LOCAL ends with this
+    // statement's own transaction; nothing else is committed in it.
     // The answer comes back as one text column: calling the function in the select list
     // spares the server the function scan of `select * from f()`, and a flat array of
     // integers is the cheapest thing for postgres.js to hand over.
-    const [row] = await this.sql.unsafe<{ d: string }[]>(
-      `select public.rate_limit_take_batch(array[${keys}]::text[], array[${counts}]::integer[],
+    const [, [row]] = await this.sql.unsafe<[[], { d: string }[]]>(
+      `set local synchronous_commit = off;
+      select public.rate_limit_take_batch(array[${keys}]::text[], array[${counts}]::integer[],
         array[${periods}]::bigint[], array[${bursts}]::integer[], array[${requests}]::integer[],
         array[${costs}]::bigint[], array[${nows}]::bigint[])::text as d`,
     );
