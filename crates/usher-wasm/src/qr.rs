@@ -26,10 +26,10 @@ fn event(id: &str) -> Result<EventId, JsValue> {
 ///
 /// Verification, the scanner's hot path, passes no strings and allocates nothing:
 /// JavaScript writes the code's UTF-8 into a buffer in wasm memory (`ioAddress`),
-/// `verify` reads them there and writes an accepted ticket's bytes after them, and the
-/// event is parsed once by `setEvent` rather than with every code. Passing strings and a
-/// byte array cost three allocations, three frees and a call back into JavaScript per code,
-/// a third of the whole verification.
+/// `verify` reads it there and writes an accepted ticket's bytes after it, and the event
+/// is parsed once by `setEvent` rather than with every code. Passing two strings and a
+/// byte array cost three allocations, three frees and a call back into JavaScript per
+/// code: about 0.4 µs, a third of what a whole verification costs now.
 #[wasm_bindgen]
 pub struct QrKeyRing {
     ring: KeyRing,
