@@ -147,12 +147,16 @@ async function notCommands(texts: string[]): Promise<Set<string>> {
   return names;
 }
 
-/** Programs the TypeScript tests and tools start by name (`new Deno.Command("wrk", …)`). */
+/**
+ * Programs the TypeScript and Node tools start by name (`new Deno.Command("wrk", …)`,
+ * `execFileSync("wasm-as", …)`).
+ */
 function commandsStartedFromTypeScript(): Set<string> {
   const found = new Set<string>();
   for (const dir of ["tests", "tools"]) {
     for (const path of walk(`${root}${dir}`)) {
-      for (const m of Deno.readTextFileSync(path).matchAll(/new Deno\.Command\("([\w.+-]+)"/g)) found.add(m[1]);
+      const text = Deno.readTextFileSync(path);
+      for (const m of text.matchAll(/(?:new Deno\.Command|execFileSync)\("([\w.+-]+)"/g)) found.add(m[1]);
     }
   }
   return found;
@@ -161,7 +165,7 @@ function* walk(dir: string): Generator<string> {
   for (const e of Deno.readDirSync(dir)) {
     if (e.name === "node_modules") continue;
     if (e.isDirectory) yield* walk(`${dir}/${e.name}`);
-    else if (e.name.endsWith(".ts")) yield `${dir}/${e.name}`;
+    else if (e.name.endsWith(".ts") || e.name.endsWith(".mjs")) yield `${dir}/${e.name}`;
   }
 }
 

@@ -62,6 +62,7 @@ required_commands=(
   "tail coreutils (Debian)"
   "tee coreutils (Debian)"
   "timeout coreutils (Debian)"
+  "wasm-as npm package binaryen (npm ci in tools/cli, here)"
   "wasm-opt npm package binaryen (npm ci in tools/cli, here)"
   "wasm-pack cargo install wasm-pack (here)"
   "wc coreutils (Debian)"
