@@ -7,6 +7,11 @@
 // leave together: under light load every item goes at once, alone, and under heavy load
 // the batches grow instead of the queue of calls.
 //
+// With `spread`, the items waiting are shared out over the calls that may go out, up to
+// `maxBatch` each: a few items go in small calls side by side, where a store that
+// pipelines (Redis on one connection) answers the first while it reads the next, and a
+// flood still goes in calls of `maxBatch`. Without it every call takes as many as it can.
+//
 // `maxWaitMs` bounds the time an item may spend in that queue: one that has waited longer
 // when its turn comes is refused with a QueueTimeout and never sent. That is this side's
 // own overload, which a caller must not mistake for the store failing to answer.
@@ -22,16 +27,21 @@ export class Batcher<T, R> {
   #queue: Pending<T, R>[] = [];
   #inFlight = 0;
 
+  readonly maxWaitMs: number;
+  readonly spread: boolean;
+
   /** `send` answers one result per item, in order. */
   constructor(
     readonly maxBatch: number,
     readonly send: (batch: T[]) => Promise<R[]>,
     readonly maxInFlight = Infinity,
-    readonly maxWaitMs = Infinity,
+    { maxWaitMs = Infinity, spread = false }: { maxWaitMs?: number; spread?: boolean } = {},
   ) {
-    if (!(maxBatch >= 1 && maxInFlight >= 1 && maxWaitMs >= 0)) {
-      throw new RangeError("maxBatch and maxInFlight must be at least 1, maxWaitMs not negative");
+    if (!(maxBatch >= 1 && maxInFlight >= 1 && maxWaitMs >= 0) || (spread && maxInFlight === Infinity)) {
+      throw new RangeError("maxBatch and maxInFlight must be at least 1 (finite to spread), maxWaitMs not negative");
     }
+    this.maxWaitMs = maxWaitMs;
+    this.spread = spread;
   }
 
   add(item: T): Promise<R> {
@@ -51,7 +61,10 @@ export class Batcher<T, R> {
   #flush(): void {
     while (this.#queue.length > 0 && this.#inFlight < this.maxInFlight) {
       this.#expire();
-      const batch = this.#queue.splice(0, this.maxBatch);
+      const size = this.spread
+        ? Math.min(this.maxBatch, Math.ceil(this.#queue.length / (this.maxInFlight - this.#inFlight)))
+        : this.maxBatch;
+      const batch = this.#queue.splice(0, size);
       if (batch.length === 0) return;
       this.#inFlight++;
       this.send(batch.map((p) => p.item))

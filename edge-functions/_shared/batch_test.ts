@@ -74,7 +74,7 @@ Deno.test("with two calls in flight, a third batch waits for one of them", async
 
 Deno.test("an item that waited longer than maxWaitMs for its turn is refused, never sent", async () => {
   const g = gatedSend();
-  const b = new Batcher(10, g.send, 1, 20);
+  const b = new Batcher(10, g.send, 1, { maxWaitMs: 20 });
   const first = b.add(1);
   await Promise.resolve();
   const stale = b.add(2);
@@ -103,8 +103,30 @@ Deno.test("rejectQueued refuses what has not gone out and leaves calls in flight
   assert.deepEqual(g.batches, [[1]]);
 });
 
+Deno.test("spread shares the waiting items out over the calls that may go, up to maxBatch each", async () => {
+  const g = gatedSend();
+  const b = new Batcher(4, g.send, 3, { spread: true });
+  const answers = Promise.all([1, 2, 3, 4, 5].map((n) => b.add(n)));
+  await Promise.resolve();
+  assert.deepEqual(g.batches, [[1, 2], [3, 4], [5]], "five items over three calls");
+  g.release();
+  g.release();
+  g.release();
+  assert.deepEqual(await answers, [2, 4, 6, 8, 10]);
+  const flood = Promise.all(Array.from({ length: 20 }, (_, n) => b.add(n)));
+  await Promise.resolve();
+  assert.deepEqual(g.batches.slice(3).map((batch) => batch.length), [4, 4, 4], "a flood fills calls of maxBatch");
+  while (g.batches.length < 8) {
+    g.release();
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  for (let i = 0; i < 3; i++) g.release();
+  assert.equal((await flood).length, 20);
+});
+
 Deno.test("a batcher needs room for at least one item and one call", () => {
   assert.throws(() => new Batcher(0, (b: number[]) => Promise.resolve(b)), RangeError);
   assert.throws(() => new Batcher(1, (b: number[]) => Promise.resolve(b), 0), RangeError);
-  assert.throws(() => new Batcher(1, (b: number[]) => Promise.resolve(b), 1, -1), RangeError);
+  assert.throws(() => new Batcher(1, (b: number[]) => Promise.resolve(b), 1, { maxWaitMs: -1 }), RangeError);
+  assert.throws(() => new Batcher(1, (b: number[]) => Promise.resolve(b), Infinity, { spread: true }), RangeError);
 });

@@ -47,7 +47,7 @@ export interface Tuning {
   timeoutMs: number;
   /** The longest a take may wait in this instance's queue before it is refused as overload. */
   maxWaitMs: number;
-  /** Requests per call. */
+  /** Requests per call at most; fewer go in each of several calls while few are waiting. */
   maxBatch: number;
   /** Calls out at once. */
   maxInFlight: number;
@@ -69,7 +69,10 @@ export class Dispatcher {
   #lastError = "";
 
   constructor(readonly kind: RateLimitStore["kind"], readonly backend: Backend, readonly tuning: Tuning) {
-    this.#batcher = new Batcher(tuning.maxBatch, (batch) => this.#send(batch), tuning.maxInFlight, tuning.maxWaitMs);
+    this.#batcher = new Batcher(tuning.maxBatch, (batch) => this.#send(batch), tuning.maxInFlight, {
+      maxWaitMs: tuning.maxWaitMs,
+      spread: true,
+    });
     this.#breaker = new Breaker(
       () => withTimeout(backend.ping(), tuning.timeoutMs, kind),
       tuning.probeEveryMs,
