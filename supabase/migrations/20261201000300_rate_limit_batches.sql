@@ -42,8 +42,8 @@ alter table public.rate_limits drop column prev_tat_us;
 --
 -- The answer is flat, six integers per key in the order given: allowed (1/0), too_large
 -- (1/0), remaining, retry_after_us (-1 for none), reset_after_us, and the key's new TAT
--- (-1 when nothing was stored), which is also the Lua script's reply
--- (edge-functions/_shared/ratelimit/gcra_lua.ts), so one parser reads both.
+-- (-1 when nothing was stored): the integers the Lua script answers too
+-- (edge-functions/_shared/ratelimit/gcra_lua.ts), so one reader (store.ts) serves both.
 --
 -- Locks: a transaction-scoped advisory lock per key (class 1380712448, 'RL\0\0', and the
 -- key's hashtext), taken in hash order so that batches over overlapping keys wait for
