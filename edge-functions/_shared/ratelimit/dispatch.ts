@@ -79,11 +79,6 @@ export class Dispatcher {
     );
   }
 
-  /** Whether the store is taken for down (the breaker is open). */
-  get down(): boolean {
-    return this.#breaker.isOpen;
-  }
-
   take(takes: readonly Take[], cost = 1, nowUs?: number): Promise<Decision[]> {
     checkTakes(takes, cost, nowUs);
     if (!this.#breaker.allows()) return Promise.reject(this.#known());

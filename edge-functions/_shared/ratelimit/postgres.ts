@@ -51,11 +51,6 @@ export class PostgresStore implements RateLimitStore {
     });
   }
 
-  /** Whether the breaker takes the database for down. */
-  get down(): boolean {
-    return this.#dispatch.down;
-  }
-
   takeAll(takes: readonly Take[], cost = 1, nowUs?: number): Promise<Decision[]> {
     return this.#dispatch.take(takes, cost, nowUs);
   }

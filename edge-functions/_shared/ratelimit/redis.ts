@@ -54,11 +54,6 @@ export class RedisStore implements RateLimitStore {
     this.#dispatch = new Dispatcher(this.kind, backend, { ...defaultTuning, maxInFlight: 8, timeoutMs, ...tuning });
   }
 
-  /** Whether the breaker takes Redis for down. */
-  get down(): boolean {
-    return this.#dispatch.down;
-  }
-
   takeAll(takes: readonly Take[], cost = 1, nowUs?: number): Promise<Decision[]> {
     return this.#dispatch.take(takes, cost, nowUs);
   }
