@@ -1,7 +1,7 @@
 // The Postgres store: every decision is made and stored by one SQL function,
 // public.rate_limit_take_batch (supabase/migrations/20261201000300_rate_limit_batches.sql),
 // which takes for all the requests of a batch in one statement, each request all or
-// nothing over its keys, with the clock read once it holds every key's row.
+// nothing over its keys, with the clock read once it holds every key's lock.
 import postgres from "npm:postgres@3.4.9";
 import type { Sql } from "../db.ts";
 import { sqlText } from "../sql_text.ts";
@@ -11,7 +11,7 @@ import type { Decision, RateLimitStore, Take } from "./store.ts";
 /**
  * SQLSTATEs that mean the database cannot answer now rather than that the call is wrong:
  * connection trouble (class 08), exhausted resources (53, such as too many connections),
- * operator intervention (57, such as a shutdown) and a row lock not granted within the
+ * operator intervention (57, such as a shutdown) and a key's lock not granted within the
  * function's lock_timeout (55P03).
  */
 const unavailableState = /^(08|53|57|55P03)/;
@@ -75,11 +75,13 @@ export class PostgresStore implements RateLimitStore {
       costs.push(int(r.cost));
       nows.push(r.nowUs === undefined ? "null" : int(r.nowUs));
     });
-    // The call's transaction commits without waiting for its WAL to reach the disk: the
-    // flush is most of a lone take's time, and what a database crash can lose is the takes
-    // of its last few hundred milliseconds, which the limit then grants once more (the
-    // Redis store keeps nothing across a restart at all). SET LOCAL ends with this
-    // statement's own transaction; nothing else is committed in it.
+    // The call commits without waiting for its WAL to reach the disk: the flush is most of
+    // a lone take's time, and what a database crash can lose is the takes of its last few
+    // hundred milliseconds, which the limit then grants once more (the Redis store keeps
+    // nothing across a restart at all). Both statements go in one simple query, which
+    // Postgres (and a transaction-mode pooler) runs as one transaction: SET LOCAL ends
+    // with it, and the function's writes are all it commits.
+    //
     // The answer comes back as one text column: calling the function in the select list
     // spares the server the function scan of `select * from f()`, and a flat array of
     // integers is the cheapest thing for postgres.js to hand over.
