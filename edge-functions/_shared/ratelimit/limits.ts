@@ -55,6 +55,18 @@ function policyOnly(checks: readonly LimitCheck[]): Record<string, string> {
   return { "ratelimit-policy": policyField(checks.map((c) => c.limit)) };
 }
 
+/** A 503 refusal given without the store's answer, with a Retry-After of `retryAfterS`. */
+function unavailable(
+  checks: readonly LimitCheck[],
+  limitedBy: string[],
+  code: string,
+  message: string,
+  retryAfterS: number,
+): Verdict {
+  const headers = { ...policyOnly(checks), "retry-after": String(retryAfterS) };
+  return { allowed: false, limitedBy, error: new HttpError(503, code, message, headers) };
+}
+
 /**
  * Takes one unit from every check at once (all or nothing, so a request refused by one
  * limit uses up none of the others) and turns the outcome into a verdict. A store that
@@ -68,14 +80,8 @@ export async function enforce(store: RateLimitStore, checks: readonly LimitCheck
   } catch (e) {
     if (e instanceof StoreOverloaded) {
       log.log("warn", "rate limit store not asked: this instance is overloaded", { store: store.kind });
-      return {
-        allowed: false,
-        limitedBy: checks.map((c) => c.limit.name),
-        error: new HttpError(503, "rate_limit_overloaded", "Too many requests are waiting; retry shortly", {
-          ...policyOnly(checks),
-          "retry-after": "1",
-        }),
-      };
+      const all = checks.map((c) => c.limit.name);
+      return unavailable(checks, all, "rate_limit_overloaded", "Too many requests are waiting; retry shortly", 1);
     }
     if (!(e instanceof StoreUnavailable)) throw e;
     const closed = checks.filter((c) => c.limit.failMode === "closed").map((c) => c.limit.name);
@@ -85,14 +91,7 @@ export async function enforce(store: RateLimitStore, checks: readonly LimitCheck
       outcome: closed.length ? `fail closed (${closed.join(", ")})` : "fail open",
     });
     if (closed.length === 0) return { allowed: true, headers: policyOnly(checks), degraded: true };
-    return {
-      allowed: false,
-      limitedBy: closed,
-      error: new HttpError(503, "rate_limit_unavailable", "The rate limiter is unavailable; retry shortly", {
-        ...policyOnly(checks),
-        "retry-after": "5",
-      }),
-    };
+    return unavailable(checks, closed, "rate_limit_unavailable", "The rate limiter is unavailable; retry shortly", 5);
   }
   const states = checks.map((c, i) => ({ name: c.limit.name, quota: c.limit.quota, decision: decisions[i] }));
   const headers: Record<string, string> = { ...policyOnly(checks), "ratelimit": rateLimitField(states) };
