@@ -97,7 +97,7 @@ Deno.test("a take in a transaction stricter than READ COMMITTED is refused, sinc
   try {
     await assert.rejects(
       sql.begin("isolation level repeatable read", (tx) => takeOne(tx, `race:rr:${crypto.randomUUID()}`, quota)),
-      (e: unknown) => e instanceof postgres.PostgresError && e.code === "U0R03",
+      (e: unknown) => e instanceof postgres.PostgresError && e.code === "UR103",
     );
   } finally {
     await sql.end();

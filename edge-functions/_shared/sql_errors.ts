@@ -1,7 +1,9 @@
 // The project's own SQLSTATEs and the HTTP answer each deserves: one table, so a handler
 // never inspects a database error itself, and a generic code (P0001 is any `raise
 // exception`) never stands for one particular failure. The migrations that raise them
-// list them in their headers; `serve` answers them through `fromSqlError`.
+// list them in their headers; `serve` answers them through `fromSqlError`. The rate
+// limiter's own (UR101–UR103, 20261201000300_rate_limit_batches.sql) refuse malformed calls
+// from our own code: bugs, which stay 500s.
 
 export interface SqlErrorAnswer {
   status: number;

@@ -17,10 +17,10 @@
 -- through it against the wasm build and the Lua script.
 --
 -- Errors of this file's own, for callers' bugs rather than anything a client sent:
---   U0R01  the arguments of rate_limit_take_batch are malformed (array lengths, a quota
+--   UR101  the arguments of rate_limit_take_batch are malformed (array lengths, a quota
 --          that is not a quota, a negative cost, a key twice in one request);
---   U0R02  email_rate_limit_take got something that is not an e-mail address;
---   U0R03  rate_limit_take_batch was called in a transaction stricter than READ COMMITTED.
+--   UR102  email_rate_limit_take got something that is not an e-mail address;
+--   UR103  rate_limit_take_batch was called in a transaction stricter than READ COMMITTED.
 
 drop function public.email_rate_limit_take(text, bigint);
 drop function public.rate_limit_take_all(text[], integer[], bigint[], integer[], bigint, bigint);
@@ -53,7 +53,7 @@ alter table public.rate_limits drop column prev_tat_us;
 -- latest, a key without a row included, and only the keys a request admits are written:
 -- a refusal writes nothing, and a batch of refusals commits without a WAL flush. The
 -- lock makes the read safe in READ COMMITTED only, where every statement sees what was
--- committed before it; in a stricter transaction the function refuses with U0R03. A batch
+-- committed before it; in a stricter transaction the function refuses with UR103. A batch
 -- waits at most lock_timeout (2 s, the edge function's own bound on a call) for a lock,
 -- and then fails with 55P03, which the edge function counts as the store not answering.
 -- The clock is read after the last lock is granted.
@@ -95,19 +95,19 @@ begin
      or cardinality(p_bursts) <> v_n or cardinality(p_requests) <> v_n or cardinality(p_nows_us) <> v_r
      or p_requests[1] <> 1 or p_requests[v_n] <> v_r then
     raise exception 'rate_limit_take_batch needs a count, period, burst and request per key, and a cost and time per request'
-      using errcode = 'U0R01';
+      using errcode = 'UR101';
   end if;
   if array_position(p_keys, null) is not null then
-    raise exception 'rate_limit_take_batch keys must not be null' using errcode = 'U0R01';
+    raise exception 'rate_limit_take_batch keys must not be null' using errcode = 'UR101';
   end if;
   if current_setting('transaction_isolation') <> 'read committed' then
     raise exception 'rate_limit_take_batch reads what its locks protect, which needs READ COMMITTED (got %)',
-      current_setting('transaction_isolation') using errcode = 'U0R03';
+      current_setting('transaction_isolation') using errcode = 'UR103';
   end if;
   for i in 1..v_n loop
     if i > 1 and (p_requests[i] is null or p_requests[i] not in (p_requests[i - 1], p_requests[i - 1] + 1)) then
       raise exception 'rate_limit_take_batch request numbers must count up from 1 without gaps (key %)', i
-        using errcode = 'U0R01';
+        using errcode = 'UR101';
     end if;
     if i = 1 or p_requests[i] <> p_requests[i - 1] then
       v_first := i;
@@ -116,7 +116,7 @@ begin
     for j in v_first..i - 1 loop
       if v_slot[j] = v_slot[i] then
         raise exception 'rate_limit_take_batch: key % appears twice in request %', i, p_requests[i]
-          using errcode = 'U0R01';
+          using errcode = 'UR101';
       end if;
     end loop;
   end loop;
@@ -149,7 +149,7 @@ begin
     v_now := coalesce(p_nows_us[p_requests[v_first]], v_clock);
     v_cost := p_costs[p_requests[v_first]];
     if v_cost is null or v_cost < 0 then
-      raise exception 'rate limit cost must be >= 0 (got %)', v_cost using errcode = 'U0R01';
+      raise exception 'rate limit cost must be >= 0 (got %)', v_cost using errcode = 'UR101';
     end if;
 
     -- Each key alone, as the crate's decide; no row, a TAT of 0 (rows the first version
@@ -159,7 +159,7 @@ begin
       if not coalesce(p_counts[i] >= 1 and p_bursts[i] >= 1 and p_periods_us[i] >= p_counts[i]
                       and p_periods_us[i] / p_counts[i] <= 9223372036854775807 / p_bursts[i], false) then
         raise exception 'rate limit quota needs count >= 1, burst >= 1 and an emission interval of at least 1 us that fits with the burst (got count %, period % us, burst %)',
-          p_counts[i], p_periods_us[i], p_bursts[i] using errcode = 'U0R01';
+          p_counts[i], p_periods_us[i], p_bursts[i] using errcode = 'UR101';
       end if;
       v_interval := p_periods_us[i] / p_counts[i];
       v_tau := v_interval * p_bursts[i];
@@ -232,7 +232,7 @@ declare
 begin
   if v_recipient is null or v_recipient !~ '^[^@\s]+@[^@\s]+$' then
     raise exception 'email_rate_limit_take needs a recipient address (got %)', coalesce(p_recipient, 'null')
-      using errcode = 'U0R02';
+      using errcode = 'UR102';
   end if;
   -- One request of two keys; elements 1-6 answer for the global key, 7-12 for the recipient.
   v := public.rate_limit_take_batch(

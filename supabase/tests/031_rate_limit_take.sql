@@ -60,14 +60,14 @@ select ok((select abs((pg_temp.take('pgtap:clock', 5, 5, 1, null))[6]
                       - (extract(epoch from clock_timestamp()) * 1000000)::bigint - 12000000) < 5000000),
           'a request without a time is decided on the database clock');
 
-select throws_ok($$ select pg_temp.take('pgtap:bad', 0, 5, 1, null) $$, 'U0R01', null,
-                 'a zero count is refused with U0R01');
+select throws_ok($$ select pg_temp.take('pgtap:bad', 0, 5, 1, null) $$, 'UR101', null,
+                 'a zero count is refused with UR101');
 select throws_ok($$ select public.rate_limit_take_batch(array['k'], array[10], array[5]::bigint[], array[5], array[1],
-                      array[1]::bigint[], array[null]::bigint[]) $$, 'U0R01', null,
+                      array[1]::bigint[], array[null]::bigint[]) $$, 'UR101', null,
                  'an emission interval under 1 us is refused');
-select throws_ok($$ select pg_temp.take('pgtap:bad', 5, 5, -1, null) $$, 'U0R01', null, 'a negative cost is refused');
+select throws_ok($$ select pg_temp.take('pgtap:bad', 5, 5, -1, null) $$, 'UR101', null, 'a negative cost is refused');
 select throws_ok($$ select public.rate_limit_take_batch(array['k', 'k'], array[5, 5], array[60000000, 60000000]::bigint[],
-                      array[5, 5], array[1, 1], array[1]::bigint[], array[null]::bigint[]) $$, 'U0R01', null,
+                      array[5, 5], array[1, 1], array[1]::bigint[], array[null]::bigint[]) $$, 'UR101', null,
                  'a key twice in one request is refused');
 
 -- Cleanup removes keys whose TAT has passed by the real clock and keeps the rest (the

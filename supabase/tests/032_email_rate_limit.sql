@@ -29,8 +29,8 @@ select results_eq(
   $$ select allowed from public.email_rate_limit_take('new@example.net', 1800000000600000) $$,
   array[true], 'and is admitted once the retry-after has passed');
 
-select throws_ok($$ select public.email_rate_limit_take('not an address') $$, 'U0R02', null,
-                 'a malformed recipient is refused with U0R02');
+select throws_ok($$ select public.email_rate_limit_take('not an address') $$, 'UR102', null,
+                 'a malformed recipient is refused with UR102');
 
 select * from finish();
 rollback;
