@@ -1,5 +1,6 @@
 // `make demo`: a scripted walk through each hardening feature against the running stack.
 import { foundationSteps } from "./foundation.ts";
+import { hardeningSteps } from "./hardening.ts";
 import { qrSteps, removeDemoEvent } from "./qr.ts";
 import { rateLimitSteps } from "./ratelimit.ts";
 import { runSteps } from "./report.ts";
@@ -9,5 +10,6 @@ const ok = await runSteps([
   { name: "Foundation: local Supabase-compatible stack", steps: foundationSteps },
   { name: "Ticket QR security", steps: qrSteps },
   { name: "Rate limiting: one GCRA in Postgres and Redis, standard 429s", steps: rateLimitSteps },
+  { name: "Holes closed: retries, floods, bad input, client roles", steps: hardeningSteps },
 ]);
 Deno.exit(ok ? 0 : 1);

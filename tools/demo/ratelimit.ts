@@ -8,13 +8,14 @@ import { expect, type Step } from "./report.ts";
 const planetarium = "10000000-0000-4000-8000-000000000001";
 
 /** A throwaway user for one step, so each run starts with full quotas. */
-async function withDemoUser<T>(f: (userId: string, sql: postgres.Sql) => Promise<T>): Promise<T> {
+export async function withDemoUser<T>(f: (userId: string, sql: postgres.Sql) => Promise<T>): Promise<T> {
   const sql = postgres(stackEnv.SUPABASE_DB_URL, { max: 1, onnotice: () => {} });
   const userId = crypto.randomUUID();
   await sql`insert into auth.users (id, email) values (${userId}, ${`demo-${userId.slice(0, 8)}@usher.example`})`;
   try {
     return await f(userId, sql);
   } finally {
+    await sql`delete from public.checkout_requests where user_id = ${userId}`;
     await sql`delete from public.orders where user_id = ${userId}`;
     await sql`delete from auth.users where id = ${userId}`;
     await sql.end();
