@@ -62,7 +62,9 @@ const MAX_RECIPIENTS = 50;
 // The route tells the relay how to deliver its answer in this header, which the relay removes.
 const TRANSPORT = "x-fake-transport";
 
-type Saved = { path: string; body: string; answer: unknown; busyUntil: number };
+// A key's first request and its answer. `busyUntil` is on the monotonic clock, because the
+// relay holds the answer with a real timer; the injected clock only says when the key expires.
+type Saved = { path: string; body: string; answer: unknown; busyUntil: number; expires: number };
 type Mishap = { left: number; kind: "hold" | "drop"; when: When };
 
 export function startFakeResend(options: FakeResendOptions = {}): FakeResend {
@@ -70,7 +72,7 @@ export function startFakeResend(options: FakeResendOptions = {}): FakeResend {
   const perSecond = options.requestsPerSecond ?? 2;
   const processingMs = options.processingMs ?? 0;
   const deliveries: Delivery[] = [];
-  const saved = new Map<string, Saved & { expires: number }>();
+  const saved = new Map<string, Saved>();
   const window = { start: -Infinity, count: 0 };
   const day = { start: -Infinity, sent: 0 };
   let mishap: Mishap = { left: 0, kind: "drop", when: "before" };
