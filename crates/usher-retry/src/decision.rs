@@ -53,16 +53,16 @@ impl Decision {
 /// [`parse_retry_after`](crate::parse_retry_after), or our own limiter's
 /// wait).
 ///
-/// * [`Class::GiveUp`]: [`Decision::DeadLetter`].
-/// * [`Class::Retry`] with `attempt < max_attempts`: [`Decision::RetryAt`]
-///   after the larger of the schedule's delay and the `Retry-After`, so the
-///   next try is never earlier than the server asked; with
-///   `attempt >= max_attempts` (the last retry has failed):
+/// * A [`Class::GiveUp`] is a [`Decision::DeadLetter`].
+/// * A [`Class::Retry`] with `attempt < max_attempts` gives
+///   [`Decision::RetryAt`] after the larger of the schedule's delay and the
+///   `Retry-After`, so the next try is never earlier than the server asked;
+///   with `attempt >= max_attempts` (the last retry has failed) it gives
 ///   [`Decision::DeadLetter`].
-/// * [`Class::Defer`]: [`Decision::Defer`], whatever the attempt, after the
-///   `Retry-After` or, without one, the schedule's last (longest) delay, so
-///   that a quota without a stated reset is probed rarely; never less than
-///   [`MIN_DEFER_MS`].
+/// * A [`Class::Defer`] gives [`Decision::Defer`], whatever the attempt,
+///   after the `Retry-After` or, without one, the schedule's last (longest)
+///   delay, so that a quota without a stated reset is probed rarely; never
+///   less than [`MIN_DEFER_MS`].
 ///
 /// A `Retry-After` above [`RETRY_AFTER_CAP_MS`] counts as the cap, whatever
 /// its source.

@@ -210,9 +210,12 @@ fn retry_after_cases() -> Vec<(&'static str, i64, Result<u64, RetryAfterError>)>
     ]
 }
 
-/// (schedule, max_attempts, attempt, class, retry_after_ms, seed) inputs to
-/// [`next`]; the decision is computed.
-fn next_cases() -> Vec<(&'static str, u32, u32, Class, Option<u64>, u32)> {
+/// One input to [`next`]: (schedule, max_attempts, attempt, class,
+/// retry_after_ms, seed).
+type NextInput = (&'static str, u32, u32, Class, Option<u64>, u32);
+
+/// Inputs to [`next`]; the decisions are computed.
+fn next_cases() -> Vec<NextInput> {
     use Class::{Defer, GiveUp, Retry};
     let mut cases = Vec::new();
     for (name, _) in schedules() {
