@@ -8,6 +8,7 @@
 mod errors;
 mod qr;
 mod ratelimit;
+mod retry;
 
 use wasm_bindgen::prelude::*;
 
