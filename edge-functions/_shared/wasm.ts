@@ -131,3 +131,48 @@ export class Gcra {
 export function generateQrKey(kid: string): string {
   return core.qrGenerateKey(kid);
 }
+
+/** The retry schedules of crates/usher-retry. */
+export type RetrySchedule = "email" | "webhook";
+
+/** What a failed call deserves: another attempt, a wait that spends none, or no more tries. */
+export type FailureClass = "retry" | "defer" | "give_up";
+
+/** What follows a failure: `delayMs` from now, or a dead letter. */
+export type RetryDecision =
+  | { kind: "retry_at" | "defer"; delayMs: number }
+  | { kind: "dead_letter"; delayMs: null };
+
+/** Classifies a failed call: its HTTP status (null when no answer came) and the provider's error name. */
+export function classifyFailure(status: number | null, name: string | null = null): FailureClass {
+  return core.retryClassify(status, name) as FailureClass;
+}
+
+/** Milliseconds a `Retry-After` value read at `nowMs` asks for (capped at 24 h), or null when unreadable. */
+export function retryAfterMs(value: string, nowMs: number): number | null {
+  return core.retryAfterMs(value, nowMs) ?? null;
+}
+
+/** The jittered delay after attempt `attempt` (0 is the first try) of the job with `seed` fails. */
+export function retryDelayMs(schedule: RetrySchedule, attempt: number, seed: number): number {
+  return core.retryDelayMs(schedule, attempt, seed);
+}
+
+/** What follows the failure of attempt `attempt` of a job with `seed` and its own `maxAttempts`. */
+export function nextRetry(
+  schedule: RetrySchedule,
+  maxAttempts: number,
+  attempt: number,
+  failure: FailureClass,
+  retryAfter: number | null,
+  seed: number,
+): RetryDecision {
+  const decision = core.retryNext(schedule, maxAttempts, attempt, failure, retryAfter, seed);
+  try {
+    const kind = decision.kind as RetryDecision["kind"];
+    return kind === "dead_letter" ? { kind, delayMs: null } : { kind, delayMs: decision.delayMs! };
+  } finally {
+    // A wasm-side object: freed here, so no caller has to.
+    decision.free();
+  }
+}
