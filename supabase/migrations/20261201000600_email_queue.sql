@@ -1,0 +1,519 @@
+-- The durable e-mail queue: every e-mail send-email accepts is a row here until the provider
+-- has given it a message id (sent) or an operator has to look at it (dead_letter). Every
+-- transition is one of the functions below, callable by service_role only; docs/email-queue.md
+-- tells the whole story, and the processor is edge-functions/process-email-queue.
+--
+-- Statuses: pending (not tried yet, or deferred before its first try), failed (tried, waiting
+-- for its retry at next_retry_at), sent, dead_letter. `attempts` counts the tries started;
+-- `max_attempts` counts the retries after the first try, as crates/usher-retry does, so with
+-- the default 5 the sixth failure is the dead letter. The retry delays themselves are the
+-- crate's: the processor asks it (through wasm) and passes the time here.
+--
+-- Exactly once. Each request to the provider is a "send" (email_sends), recorded when the
+-- rows are claimed and before anything goes out; its Idempotency-Key is `usher-send/<id>`
+-- and its body is built only from the rows, in their send_position order, so sending it
+-- again is byte for byte the same request, which Resend answers with the first message ids
+-- for 24 hours without delivering again. A send whose outcome is unknown (a timeout, a
+-- dropped connection, a 5xx, a processor killed mid-request, a lease that ran out) keeps
+-- its rows and its key, and its retry is the same send. A send the provider certainly
+-- refused (a 4xx answer) is dissolved, and its rows go out under a new key next time. A row
+-- with a message id is sent and is never claimed again. A send whose key is 23 hours old
+-- and whose outcome is still unknown is not sent again (its key may have expired at the
+-- provider, which would then deliver a second time): its rows become dead letters with the
+-- error `outcome_unknown`, for an operator to settle (docs/email-queue.md says how).
+--
+-- Batches: only rows on their first try, without attachments, are batched (Resend's batch
+-- endpoint takes no attachments), up to email_settings.batch_size per send. So the rows of a
+-- batch always share their attempts and one retry decision serves them all; a row that has
+-- failed once goes alone. A batch the provider refuses whole (its strict validation) is
+-- split: its rows go alone, with the attempt given back, so one bad row dead-letters alone.
+--
+-- Limits: the claim takes the e-mail rate limits (email_settings: per minute in all and per
+-- recipient) for every row it would send; a refused row is deferred by the limiter's
+-- retry-after without spending an attempt, and rows behind it for the same recipient are
+-- spaced one interval apart, so a thousand e-mails to one address are not re-examined on
+-- every claim. The provider's own request rate is email_send_slot's.
+--
+-- Errors of this file's own:
+--   UR003  (422 idempotency_key_reused) enqueue_email got a known idempotency key with
+--          another e-mail;
+--   UR007  a caller's bug: an outcome fail_email_send does not know, a replay without ids
+--          or a time (500).
+
+-- A queue's settings. A project has one queue, `default`; more are separate queues with
+-- limits of their own (their limiter keys are named for them), which is how the tests run
+-- beside the stack's own processor without touching its rows.
+create table public.email_settings (
+  queue text primary key check (queue ~ '^[a-z0-9_-]{1,40}$'),
+  -- The plan's defaults; an operator sets them to their provider plan's limits.
+  global_per_minute integer not null default 100 check (global_per_minute between 1 and 1000000),
+  recipient_per_minute integer not null default 10 check (recipient_per_minute between 1 and 1000000),
+  -- Resend's default team-wide request rate.
+  provider_requests_per_second integer not null default 2 check (provider_requests_per_second between 1 and 10000),
+  batch_size integer not null default 100 check (batch_size between 1 and 100),
+  lease_seconds integer not null default 60 check (lease_seconds between 1 and 3600)
+);
+insert into public.email_settings (queue) values ('default');
+
+create table public.email_sends (
+  id uuid primary key default gen_random_uuid(),
+  -- 'email' (POST /emails, one row) or 'batch' (POST /emails/batch).
+  endpoint text not null check (endpoint in ('email', 'batch')),
+  size integer not null check (size between 1 and 100),
+  -- Some try of it ended without an answer that says whether it was accepted: its key and
+  -- body must be kept for as long as the provider may hold them.
+  outcome_unknown boolean not null default false,
+  -- When its key may first have reached the provider: the key's 24 hours start no earlier.
+  created_at timestamptz not null default now()
+);
+
+create table public.email_queue (
+  id uuid primary key default gen_random_uuid(),
+  queue text not null default 'default' references public.email_settings (queue),
+  idempotency_key text unique check (char_length(idempotency_key) between 1 and 255),
+  -- What the idempotency key stands for, to tell a repeat from a reuse.
+  request_hash bytea not null,
+  to_email text not null check (char_length(to_email) between 3 and 320),
+  subject text not null check (char_length(subject) between 1 and 998),
+  html text not null,
+  text text,
+  tags jsonb not null default '[]'::jsonb check (jsonb_typeof(tags) = 'array'),
+  -- [{filename, content (base64), content_type, content_id}], inline images above all.
+  attachments jsonb check (attachments is null or jsonb_typeof(attachments) = 'array'),
+  attempts integer not null default 0 check (attempts >= 0),
+  max_attempts integer not null default 5 check (max_attempts between 0 and 20),
+  deferrals integer not null default 0,
+  next_retry_at timestamptz not null default now(),
+  status text not null default 'pending' check (status in ('pending', 'sent', 'failed', 'dead_letter')),
+  -- A short description of the last failure (a status and the provider's error name), never
+  -- a whole provider answer.
+  error text check (char_length(error) <= 500),
+  locked_by text,
+  locked_until timestamptz,
+  send_id uuid references public.email_sends (id) on delete set null,
+  send_position integer,
+  -- Goes alone next time: it failed once, or its batch was refused whole.
+  solo boolean not null default false,
+  provider_message_id text,
+  sent_at timestamptz,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  check ((status = 'sent') = (provider_message_id is not null))
+);
+
+create index email_queue_due on public.email_queue (queue, next_retry_at) where status in ('pending', 'failed');
+create index email_queue_send on public.email_queue (send_id) where send_id is not null;
+create index email_queue_dead on public.email_queue (updated_at) where status = 'dead_letter';
+
+alter table public.email_settings enable row level security;
+alter table public.email_sends enable row level security;
+alter table public.email_queue enable row level security;
+revoke all on public.email_settings, public.email_sends, public.email_queue from public, anon, authenticated;
+grant select on public.email_settings, public.email_sends, public.email_queue to service_role;
+grant insert, update, delete on public.email_settings to service_role;
+
+-- The e-mail limits, now from email_settings (the first version had 100 and 10 in its body).
+create or replace function public.email_rate_limit_take(p_recipient text, p_now_us bigint default null)
+returns table (allowed boolean, retry_after_us bigint, limited_by text)
+language plpgsql volatile security definer
+set search_path = ''
+as $$
+declare
+  v_recipient text := lower(btrim(p_recipient));
+  s public.email_settings;
+  v bigint[];
+begin
+  if v_recipient is null or v_recipient !~ '^[^@\s]+@[^@\s]+$' then
+    raise exception 'email_rate_limit_take needs a recipient address (got %)', coalesce(p_recipient, 'null')
+      using errcode = 'UR102';
+  end if;
+  select * into s from public.email_settings where queue = 'default';
+  v := public.rate_limit_take_batch(
+    array['email:global', 'email:to:' || v_recipient], array[s.global_per_minute, s.recipient_per_minute],
+    array[60000000, 60000000]::bigint[], array[s.global_per_minute, s.recipient_per_minute], array[1, 1],
+    array[1]::bigint[], array[p_now_us]);
+  allowed := v[1] = 1 and v[7] = 1;
+  retry_after_us := greatest(case when v[1] = 0 then v[4] end, case when v[7] = 0 then v[10] end);
+  limited_by := nullif(concat_ws(',', case when v[1] = 0 then 'global' end, case when v[7] = 0 then 'recipient' end), '');
+  return next;
+end
+$$;
+
+-- Enqueues an e-mail, or answers the row an earlier call with the same idempotency key made
+-- (created false). The same key with another e-mail is refused with UR003.
+create function public.enqueue_email(
+  p_to text, p_subject text, p_html text, p_text text default null, p_tags jsonb default '[]'::jsonb,
+  p_attachments jsonb default null, p_idempotency_key text default null, p_max_attempts integer default 5,
+  p_queue text default 'default'
+)
+returns table (id uuid, status text, created boolean)
+language plpgsql volatile security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_hash bytea := sha256(convert_to(
+    jsonb_build_array(p_queue, p_to, p_subject, p_html, p_text, coalesce(p_tags, '[]'::jsonb), p_attachments)::text,
+    'UTF8'));
+  v_row public.email_queue;
+begin
+  insert into public.email_queue as q
+    (queue, idempotency_key, request_hash, to_email, subject, html, text, tags, attachments, max_attempts)
+  values (p_queue, p_idempotency_key, v_hash, p_to, p_subject, p_html, p_text, coalesce(p_tags, '[]'::jsonb),
+          p_attachments, p_max_attempts)
+  on conflict (idempotency_key) do nothing
+  returning q.* into v_row;
+  if found then
+    return query select v_row.id, v_row.status, true;
+    return;
+  end if;
+  select * into v_row from public.email_queue q where q.idempotency_key = p_idempotency_key;
+  if v_row.request_hash <> v_hash then
+    raise exception 'idempotency key % was used for another e-mail', p_idempotency_key using errcode = 'UR003';
+  end if;
+  return query select v_row.id, v_row.status, false;
+end
+$$;
+
+-- Claims up to p_max due rows for p_worker: takes the e-mail limits for them, defers those
+-- refused, leases the rest for email_settings.lease_seconds, groups them into sends and
+-- answers one line per row, in send and position order. Sends whose key has been out 23
+-- hours with an unknown outcome are dead-lettered instead (see the header).
+create function public.claim_email_batch(
+  p_worker text, p_max integer, p_queue text default 'default', p_now_us bigint default null
+)
+returns table (
+  send_id uuid, send_key text, endpoint text, send_position integer, id uuid, to_email text,
+  subject text, html text, text text, tags jsonb, attachments jsonb, attempts integer, max_attempts integer
+)
+language plpgsql volatile security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(to_timestamp(p_now_us / 1e6), clock_timestamp());
+  s public.email_settings;
+  v_ids uuid[];
+  v_limits bigint[];
+  -- The default queue's keys are the ones email_rate_limit_take has always used.
+  v_prefix text := case when p_queue = 'default' then 'email:' else 'email:' || p_queue || ':' end;
+begin
+  select * into s from public.email_settings where queue = p_queue;
+  if not found then
+    raise exception 'no e-mail queue %', p_queue using errcode = 'UR007';
+  end if;
+  create temporary table if not exists email_claim (
+    id uuid primary key, send_id uuid, to_email text, attempts integer, solo boolean, inline boolean,
+    rn integer, pos integer, admitted boolean, retry_after_us bigint, recipient_rank integer,
+    lease_lost boolean
+  ) on commit drop;
+  truncate email_claim;
+
+  -- Due rows, oldest first; a row whose lease ran out is due again.
+  insert into email_claim (id, send_id, to_email, attempts, solo, inline, rn, lease_lost)
+  select q.id, q.send_id, lower(q.to_email), q.attempts, q.solo, q.attachments is not null,
+         row_number() over (order by q.next_retry_at, q.id), q.locked_until is not null
+    from (select q.* from public.email_queue q
+           where q.queue = p_queue and q.status in ('pending', 'failed') and q.next_retry_at <= v_now
+             and (q.locked_until is null or q.locked_until < v_now)
+           order by q.next_retry_at, q.id
+           limit p_max
+             for update skip locked) q;
+
+  -- A send is retried whole or not at all: its other rows join the claim, and a send of
+  -- which another worker holds a row is left for now.
+  insert into email_claim (id, send_id, to_email, attempts, solo, inline, rn, lease_lost)
+  select q.id, q.send_id, lower(q.to_email), q.attempts, q.solo, q.attachments is not null, 1000000 + q.send_position,
+         q.locked_until is not null
+    from public.email_queue q
+   where q.send_id in (select c.send_id from email_claim c where c.send_id is not null)
+     and q.id not in (select c.id from email_claim c)
+     and q.status in ('pending', 'failed')
+     for update skip locked;
+  delete from email_claim c
+   where c.send_id in (select c2.send_id from email_claim c2 join public.email_sends es on es.id = c2.send_id
+                        group by c2.send_id, es.size having count(*) <> es.size);
+
+  -- A lease that ran out is a try whose outcome nobody recorded: its send may have reached
+  -- the provider.
+  update public.email_sends es set outcome_unknown = true
+   where es.id in (select c.send_id from email_claim c where c.lease_lost) and not es.outcome_unknown;
+  -- Keys out for 23 hours with an unknown outcome are never sent again automatically, and a
+  -- row whose last try was lost so is out of tries.
+  update public.email_queue q
+     set status = 'dead_letter', locked_by = null, locked_until = null, updated_at = v_now,
+         error = case when c.attempts > q.max_attempts
+                      then 'outcome_unknown: the last try ended without an answer being recorded'
+                      else 'outcome_unknown: no answer was recorded and the provider''s idempotency key may have expired' end
+    from email_claim c left join public.email_sends es on es.id = c.send_id
+   where q.id = c.id
+     and ((es.outcome_unknown and es.created_at < v_now - interval '23 hours') or c.attempts > q.max_attempts);
+  delete from email_claim c
+   where c.id in (select q.id from public.email_queue q join email_claim c2 on c2.id = q.id
+                   where q.status = 'dead_letter');
+
+  -- The e-mail limits, one request of two keys per row, in due order.
+  select array_agg(c.id order by c.rn) into v_ids from email_claim c;
+  if v_ids is null then
+    return;
+  end if;
+  select public.rate_limit_take_batch(
+           array_agg(k.key order by c.rn, k.ord), array_agg(k.count order by c.rn, k.ord),
+           array_agg(60000000::bigint order by c.rn, k.ord), array_agg(k.count order by c.rn, k.ord),
+           array_agg(c.n::integer order by c.rn, k.ord),
+           (select array_agg(1::bigint) from email_claim), (select array_agg(p_now_us) from email_claim))
+    into v_limits
+    from (select c.*, row_number() over (order by c.rn) as n from email_claim c) c,
+         lateral (values (1, v_prefix || 'global', s.global_per_minute),
+                         (2, v_prefix || 'to:' || c.to_email, s.recipient_per_minute)) k(ord, key, count);
+  update email_claim c
+     set admitted = v_limits[12 * (n.n - 1) + 1] = 1 and v_limits[12 * (n.n - 1) + 7] = 1,
+         retry_after_us = greatest(case when v_limits[12 * (n.n - 1) + 1] = 0 then v_limits[12 * (n.n - 1) + 4] end,
+                                   case when v_limits[12 * (n.n - 1) + 7] = 0 then v_limits[12 * (n.n - 1) + 10] end)
+    from (select c2.id, row_number() over (order by c2.rn) as n from email_claim c2) n
+   where n.id = c.id;
+  -- A send goes whole: one refused row defers all of its rows.
+  update email_claim c
+     set admitted = false,
+         retry_after_us = (select max(c2.retry_after_us) from email_claim c2 where c2.send_id = c.send_id)
+   where c.send_id is not null
+     and exists (select 1 from email_claim c2 where c2.send_id = c.send_id and not c2.admitted);
+  -- Refused rows queue behind each other per recipient, one interval apart.
+  update email_claim c set recipient_rank = r.rank
+    from (select c2.id, row_number() over (partition by c2.to_email order by c2.rn) - 1 as rank
+            from email_claim c2 where not c2.admitted) r
+   where r.id = c.id;
+  update public.email_queue q
+     set next_retry_at = v_now + make_interval(secs => (c.retry_after_us
+                           + c.recipient_rank * (60000000 / s.recipient_per_minute)) / 1e6),
+         deferrals = q.deferrals + 1, locked_by = null, locked_until = null, updated_at = v_now
+    from email_claim c
+   where q.id = c.id and not c.admitted;
+  delete from email_claim c where not c.admitted;
+
+  -- New sends for rows that have none: first tries without attachments in batches, the
+  -- rest alone. (A data-modifying WITH runs once whether or not it is read; `grouped` is
+  -- materialised, so each send's id is drawn once.)
+  with batchable as (
+    select c.id, c.rn, c.attempts = 0 and not c.solo and not c.inline as batchable
+      from email_claim c where c.send_id is null
+  ), fresh as (
+    select b.id, b.rn,
+           case when b.batchable then (row_number() over (partition by b.batchable order by b.rn) - 1) / s.batch_size
+                else -row_number() over (order by b.rn) end as grp
+      from batchable b
+  ), placed as (
+    select f.id, f.grp, (row_number() over (partition by f.grp order by f.rn) - 1)::integer as pos from fresh f
+  ), grouped as (
+    select p.grp, gen_random_uuid() as send_id, count(*)::integer as size from placed p group by p.grp
+  ), made as (
+    insert into public.email_sends (id, endpoint, size, created_at)
+    select g.send_id, case when g.size > 1 then 'batch' else 'email' end, g.size, v_now from grouped g
+  )
+  update email_claim c
+     set send_id = g.send_id, pos = p.pos
+    from placed p join grouped g on g.grp = p.grp
+   where c.id = p.id;
+
+  update public.email_queue q
+     set locked_by = p_worker, locked_until = v_now + make_interval(secs => s.lease_seconds),
+         attempts = q.attempts + 1, send_id = c.send_id,
+         send_position = case when q.send_id is null then c.pos else q.send_position end,
+         updated_at = v_now
+    from email_claim c
+   where q.id = c.id;
+
+  return query
+  select q.send_id, 'usher-send/' || q.send_id, es.endpoint, q.send_position, q.id, q.to_email, q.subject,
+         q.html, q.text, q.tags, q.attachments, q.attempts, q.max_attempts
+    from public.email_queue q join email_claim c on c.id = q.id join public.email_sends es on es.id = q.send_id
+   order by q.send_id, q.send_position;
+end
+$$;
+
+-- The provider's request rate, across every processor: 0 when a request may go now, or how
+-- many microseconds to wait before asking again.
+create function public.email_send_slot(p_queue text default 'default', p_now_us bigint default null)
+returns bigint
+language plpgsql volatile security definer
+set search_path = ''
+as $$
+declare
+  v_rate integer := (select s.provider_requests_per_second from public.email_settings s where s.queue = p_queue);
+  v bigint[];
+begin
+  v := public.rate_limit_take_batch(array['email:provider:' || p_queue], array[v_rate], array[1000000]::bigint[],
+                                    array[v_rate], array[1], array[1]::bigint[], array[p_now_us]);
+  return case when v[1] = 1 then 0 else v[4] end;
+end
+$$;
+
+-- Records the provider's message ids for a send, in send_position order; only the worker
+-- holding the send's lease may. Answers how many rows became sent (0 when the lease was lost
+-- to another worker, which will learn the same ids from the provider).
+create function public.complete_email_send(p_send_id uuid, p_worker text, p_message_ids text[])
+returns integer
+language plpgsql volatile security definer
+set search_path = ''
+as $$
+declare
+  v_count integer;
+begin
+  update public.email_queue q
+     set status = 'sent', provider_message_id = left(p_message_ids[q.send_position + 1], 255), sent_at = now(),
+         locked_by = null, locked_until = null, error = null, updated_at = now()
+   where q.send_id = p_send_id and q.locked_by = p_worker and q.status in ('pending', 'failed')
+     and p_message_ids[q.send_position + 1] is not null;
+  get diagnostics v_count = row_count;
+  return v_count;
+end
+$$;
+
+-- Records a failed send for the worker holding its lease, one decision for all its rows:
+--   retry        rows failed until p_next_retry_at;
+--   defer        not tried after all (a quota): the attempt is given back;
+--   split        a batch refused whole: the attempt is given back and each row goes alone;
+--   dead_letter  no retry is left.
+-- p_unknown says the answer (or its absence: a timeout, a dropped connection, a 5xx) leaves
+-- open whether the provider accepted the request. A send that has ever had an unknown
+-- outcome keeps its rows and key whatever comes next, since the provider may hold an
+-- accepted request under that key; any other is dissolved, and its rows go under a new key.
+-- (A split of such a send would change its body, so its rows become dead letters instead.)
+create function public.fail_email_send(
+  p_send_id uuid, p_worker text, p_outcome text, p_unknown boolean, p_next_retry_at timestamptz, p_error text
+)
+returns integer
+language plpgsql volatile security definer
+set search_path = ''
+as $$
+declare
+  v_keep boolean;
+  v_outcome text := p_outcome;
+  v_count integer;
+begin
+  if p_outcome is null or p_outcome not in ('retry', 'defer', 'split', 'dead_letter') then
+    raise exception 'fail_email_send: unknown outcome %', p_outcome using errcode = 'UR007';
+  end if;
+  update public.email_sends es set outcome_unknown = es.outcome_unknown or p_unknown
+   where es.id = p_send_id
+  returning es.outcome_unknown into v_keep;
+  v_keep := coalesce(v_keep, false);
+  if v_outcome = 'split' and v_keep then
+    v_outcome := 'dead_letter';
+  end if;
+  update public.email_queue q
+     set status = case v_outcome when 'dead_letter' then 'dead_letter' when 'retry' then 'failed' else q.status end,
+         attempts = q.attempts - case when v_outcome in ('defer', 'split') then 1 else 0 end,
+         deferrals = q.deferrals + case when v_outcome = 'defer' then 1 else 0 end,
+         next_retry_at = coalesce(p_next_retry_at, now()),
+         error = left(p_error, 500),
+         solo = q.solo or v_outcome = 'split',
+         send_id = case when v_keep then q.send_id end,
+         send_position = case when v_keep then q.send_position end,
+         locked_by = null, locked_until = null, updated_at = now()
+   where q.send_id = p_send_id and q.locked_by = p_worker and q.status in ('pending', 'failed');
+  get diagnostics v_count = row_count;
+  if not v_keep and v_count > 0 then
+    delete from public.email_sends es where es.id = p_send_id;
+  end if;
+  return v_count;
+end
+$$;
+
+-- The next time a row falls due, for a processor deciding whether to wait for it.
+create function public.email_next_due(p_queue text default 'default')
+returns timestamptz
+language sql stable security definer
+set search_path = ''
+as $$
+  select min(greatest(q.next_retry_at, coalesce(q.locked_until, q.next_retry_at)))
+    from public.email_queue q where q.queue = p_queue and q.status in ('pending', 'failed')
+$$;
+
+-- Puts dead letters back in the queue: the given ids, or every dead letter since p_since.
+-- A dead letter whose send still holds a key younger than 23 hours is replayed with its
+-- whole send, so the provider recognises the request; any other goes under a new key.
+-- Answers the ids replayed.
+create function public.replay_email_dead_letters(p_ids uuid[] default null, p_since timestamptz default null)
+returns setof uuid
+language plpgsql volatile security definer
+set search_path = ''
+as $$
+begin
+  if p_ids is null and p_since is null then
+    raise exception 'replay_email_dead_letters needs ids or a time' using errcode = 'UR007';
+  end if;
+  return query
+  with chosen as (
+    select q.id, q.send_id from public.email_queue q
+     where q.status = 'dead_letter'
+       and (p_ids is null or q.id = any (p_ids)) and (p_since is null or q.updated_at >= p_since)
+  ), whole as (
+    select q.id from public.email_queue q
+      join public.email_sends es on es.id = q.send_id
+     where q.status = 'dead_letter' and es.created_at >= now() - interval '23 hours'
+       and q.send_id in (select c.send_id from chosen c)
+    union
+    select c.id from chosen c
+  )
+  update public.email_queue q
+     set status = case when q.send_id is null then 'pending' else 'failed' end,
+         attempts = 0, next_retry_at = now(), locked_by = null, locked_until = null, updated_at = now(),
+         send_id = case when exists (select 1 from public.email_sends es
+                                      where es.id = q.send_id and es.created_at >= now() - interval '23 hours')
+                        then q.send_id end,
+         send_position = case when exists (select 1 from public.email_sends es
+                                            where es.id = q.send_id and es.created_at >= now() - interval '23 hours')
+                              then q.send_position end,
+         solo = true
+   where q.id in (select w.id from whole w)
+  returning q.id;
+end
+$$;
+
+-- Queue health for operators and the dashboard: rows by status, how late the oldest due row
+-- is, and how many are leased right now.
+create function public.email_queue_health(p_queue text default 'default')
+returns jsonb
+language sql stable security definer
+set search_path = ''
+as $$
+  select jsonb_build_object(
+    'pending', count(*) filter (where status = 'pending'),
+    'failed', count(*) filter (where status = 'failed'),
+    'sent', count(*) filter (where status = 'sent'),
+    'dead_letter', count(*) filter (where status = 'dead_letter'),
+    'in_flight', count(*) filter (where status in ('pending', 'failed') and locked_until > now()),
+    'oldest_due_seconds', coalesce(extract(epoch from now() - min(next_retry_at)
+                                     filter (where status in ('pending', 'failed') and next_retry_at <= now())), 0)::integer)
+    from public.email_queue where queue = p_queue
+$$;
+
+-- Sends with no row left (all sent, replayed under a new key or deleted) are history only.
+create function public.email_sends_cleanup()
+returns integer
+language sql volatile security definer
+set search_path = ''
+as $$
+  with gone as (
+    delete from public.email_sends es
+     where es.created_at < now() - interval '25 hours'
+       and not exists (select 1 from public.email_queue q where q.send_id = es.id and q.status <> 'sent')
+    returning 1
+  )
+  select count(*)::integer from gone
+$$;
+select cron.schedule('email-sends-cleanup', '17 * * * *', $$select public.email_sends_cleanup()$$);
+
+revoke execute on function public.enqueue_email(text, text, text, text, jsonb, jsonb, text, integer, text),
+  public.claim_email_batch(text, integer, text, bigint), public.email_send_slot(text, bigint),
+  public.complete_email_send(uuid, text, text[]), public.fail_email_send(uuid, text, text, boolean, timestamptz, text),
+  public.email_next_due(text), public.replay_email_dead_letters(uuid[], timestamptz), public.email_queue_health(text),
+  public.email_sends_cleanup()
+  from public, anon, authenticated;
+grant execute on function public.enqueue_email(text, text, text, text, jsonb, jsonb, text, integer, text),
+  public.claim_email_batch(text, integer, text, bigint), public.email_send_slot(text, bigint),
+  public.complete_email_send(uuid, text, text[]), public.fail_email_send(uuid, text, text, boolean, timestamptz, text),
+  public.email_next_due(text), public.replay_email_dead_letters(uuid[], timestamptz), public.email_queue_health(text),
+  public.email_sends_cleanup()
+  to service_role;
