@@ -7,6 +7,7 @@
 
 mod errors;
 mod qr;
+mod qr_png;
 mod ratelimit;
 mod retry;
 
