@@ -176,3 +176,8 @@ export function nextRetry(
     decision.free();
   }
 }
+
+/** The QR code of `text` as a PNG, `modulePx` pixels a module; throws a TypeError for empty or over-long text. */
+export function qrPng(text: string, modulePx = 8): Uint8Array {
+  return core.qrPng(text, modulePx);
+}
