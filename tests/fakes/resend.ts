@@ -15,6 +15,9 @@
 // - a batch holds 1–100 e-mails and no attachments, and is refused whole if one is invalid
 //   (the default "strict" batch validation).
 // Every message accepted is one delivery, listed in-process and at GET /__deliveries.
+// Another process commands the mishaps over HTTP as tests do in-process: POST /__fail
+// {"n","status","retryAfter"} (fake.ts), and POST /__drop or /__hold {"n":1,"when":"after"}
+// for dropNext and holdNext (`when` is "before" unless given); none of these is recorded.
 //
 // Recording and failures on command come from fake.ts, which serves on an inner port. In front
 // of it a plain TCP listener speaks just enough HTTP/1.1 to relay each request, because some
@@ -23,7 +26,7 @@
 // the client gives up (holdNext). Either can happen before the message is accepted or after
 // it, when Resend has sent the e-mail but the client never learns its id. The relay also holds
 // each accepted answer for `processingMs`, during which its key counts as in flight.
-import { type Failure, type Fake, type Recorded, startFake } from "./fake.ts";
+import { control, count, type Failure, type Fake, type Recorded, startFake } from "./fake.ts";
 
 export interface Delivery {
   id: string;
@@ -153,8 +156,17 @@ export function startFakeResend(options: FakeResendOptions = {}): FakeResend {
     return mishap;
   }
 
+  const commandMishap = (kind: Mishap["kind"]) => (c: Record<string, unknown>) => {
+    const n = count(c.n);
+    if (n === null) return "n must be a whole number of requests, 0 or more";
+    if (c.when !== undefined && c.when !== "before" && c.when !== "after") return 'when must be "before" or "after"';
+    mishap = { left: n, kind, when: (c.when as When | undefined) ?? "before" };
+  };
   const inner = startFake(0, route);
-  const relay = startRelay(options.port ?? 0, inner.url, deliveries);
+  const relay = startRelay(options.port ?? 0, inner.url, deliveries, {
+    "/__drop": commandMishap("drop"),
+    "/__hold": commandMishap("hold"),
+  });
   return {
     url: relay.url,
     requests: inner.requests,
@@ -302,14 +314,16 @@ function marked(answer: Response, transport: string): Response {
  * fetch sends a JSON string), relays it to the inner fake, and answers, holds or drops as the
  * route marked the answer; each connection is closed after its answer.
  */
-function startRelay(port: number, innerUrl: string, deliveries: Delivery[]) {
+type Controls = Record<string, (command: Record<string, unknown>) => string | void>;
+
+function startRelay(port: number, innerUrl: string, deliveries: Delivery[], controls: Controls) {
   const listener = Deno.listen({ hostname: "127.0.0.1", port });
   const open = new Set<Deno.Conn>();
   const handlers = new Set<Promise<void>>();
   const accepting = (async () => {
     for await (const conn of listener) {
       open.add(conn);
-      const handler = serveOne(conn, innerUrl, deliveries).catch(() => {}).finally(() => {
+      const handler = serveOne(conn, innerUrl, deliveries, controls).catch(() => {}).finally(() => {
         open.delete(conn);
         closeQuietly(conn);
         handlers.delete(handler);
@@ -329,11 +343,16 @@ function startRelay(port: number, innerUrl: string, deliveries: Delivery[]) {
   };
 }
 
-async function serveOne(conn: Deno.Conn, innerUrl: string, deliveries: Delivery[]): Promise<void> {
+async function serveOne(conn: Deno.Conn, innerUrl: string, deliveries: Delivery[], controls: Controls) {
   const request = await readRequest(conn);
   if (!request) return;
   if (request.path === "/__deliveries") {
     return writeResponse(conn, Response.json({ count: deliveries.length, deliveries }));
+  }
+  if (Object.hasOwn(controls, request.path)) {
+    const { method, headers, body } = request;
+    const req = new Request(`http://relay${request.path}`, { method, headers, body: method === "POST" ? body : null });
+    return writeResponse(conn, await control(req, controls[request.path]));
   }
   const answer = await fetch(innerUrl + request.path, {
     method: request.method,
@@ -349,7 +368,9 @@ async function serveOne(conn: Deno.Conn, innerUrl: string, deliveries: Delivery[
   if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
   const headers = new Headers(answer.headers);
   headers.delete(TRANSPORT);
-  await writeResponse(conn, new Response(body, { status: answer.status, statusText: answer.statusText, headers }));
+  // An empty body as null, which a 204 (the answer to a command) must have.
+  const payload = body.length > 0 ? body : null;
+  await writeResponse(conn, new Response(payload, { status: answer.status, statusText: answer.statusText, headers }));
 }
 
 type RawRequest = { method: string; path: string; headers: Headers; body: Uint8Array<ArrayBuffer> };

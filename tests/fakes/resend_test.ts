@@ -289,3 +289,44 @@ Deno.test("Resend's Node client (resend@6.38.0) sends what the fake reads and re
     assert.deepEqual([dropped.error?.name, dropped.error?.statusCode], ["application_error", null]);
     assert.deepEqual(fake.deliveries.length, 3);
   }));
+
+Deno.test("another process commands failures over HTTP: POST /__fail, /__drop and /__hold", () =>
+  withFake({ now: clock().now, requestsPerSecond: 100 }, async (fake) => {
+    const command = async (path: string, body: unknown) => {
+      const res = await fetch(fake.url + path, { method: "POST", body: JSON.stringify(body) });
+      return { status: res.status, body: res.status === 204 ? null : await res.json() };
+    };
+    assert.deepEqual(await command("/__fail", { n: 2, status: 503, retryAfter: 1 }), { status: 204, body: null });
+    for (let i = 0; i < 2; i++) {
+      const res = await post(fake, "/emails", email());
+      assert.deepEqual([res.status, (await res.json()).name], [503, "application_error"]);
+      assert.deepEqual(res.headers.get("retry-after"), "1");
+    }
+    const ok = await post(fake, "/emails", email());
+    assert.deepEqual(ok.status, 200, "only the n commanded fail");
+    await ok.body?.cancel();
+
+    assert.deepEqual((await command("/__drop", { n: 1, when: "after" })).status, 204);
+    await assert.rejects(() => post(fake, "/emails", email()), TypeError);
+    assert.deepEqual(fake.deliveries.length, 2, "dropped after acceptance, the e-mail went out");
+
+    assert.deepEqual((await command("/__hold", { n: 1 })).status, 204);
+    await assert.rejects(() => post(fake, "/emails", email(), {}, AbortSignal.timeout(300)), DOMException);
+    assert.deepEqual(fake.deliveries.length, 2, "held before acceptance (the default), nothing was sent");
+
+    const wrong: [string, unknown, RegExp][] = [
+      ["/__fail", { n: 1, status: 200 }, /status/],
+      ["/__fail", { n: -1, status: 500 }, /^n /],
+      ["/__fail", { n: 1, status: 500, retryAfter: "soon" }, /retryAfter/],
+      ["/__drop", { n: 1, when: "during" }, /when/],
+      ["/__hold", [1], /object/],
+    ];
+    for (const [path, body, message] of wrong) {
+      const answer = await command(path, body);
+      assert.deepEqual(answer.status, 400, `${path} ${JSON.stringify(body)}`);
+      assert.match(answer.body.error, message);
+    }
+    assert.deepEqual((await fetch(`${fake.url}/__fail`)).status, 405, "a command is a POST");
+    assert.deepEqual(fake.requests.length, 5, "commands are not requests to the API");
+    assert.deepEqual((await post(fake, "/emails", email())).status, 200, "a refused command changes nothing");
+  }));
