@@ -5,6 +5,7 @@ import type { Sql } from "../../edge-functions/_shared/db.ts";
 import { enqueueEmail } from "../../edge-functions/_shared/email.ts";
 import { logger } from "../../edge-functions/_shared/log.ts";
 import { type RunOptions, runProcessor, type Sender } from "../../edge-functions/process-email-queue/processor.ts";
+import { dbUrl, repoRoot } from "./stack.ts";
 
 export interface QueueSettings {
   globalPerMinute?: number;
@@ -91,4 +92,51 @@ export async function dropQueue(sql: Sql, queue: string): Promise<void> {
   await sql`delete from public.email_queue where queue = ${queue}`;
   await sql`delete from public.email_settings where queue = ${queue}`;
   await sql`delete from public.rate_limits where key like ${`email:${queue}:%`} or key = ${`email:provider:${queue}`}`;
+}
+
+/** A processor run as a process of its own (tools/email-queue.ts run), sending to `apiBase`. */
+export function spawnProcessor(queue: string, apiBase: string, budgetMs = 60_000): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      `${repoRoot}tools/email-queue.ts`,
+      "run",
+      "--queue",
+      queue,
+      "--budget-ms",
+      `${budgetMs}`,
+    ],
+    env: {
+      SUPABASE_DB_URL: dbUrl,
+      RESEND_API_BASE: apiBase,
+      RESEND_API_KEY: "re_test_key",
+      EMAIL_FROM: "Usher <tickets@usher.test>",
+      EMAIL_SEND_TIMEOUT_MS: "2000",
+      LOG_LEVEL: "error",
+    },
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+}
+
+/** Every row of `queue` sent, each with its own message id, and the deliveries that match. */
+export async function assertDeliveredOnce(
+  sql: Sql,
+  queue: string,
+  deliveries: { id: string; subject: string }[],
+  n: number,
+): Promise<void> {
+  const sent = await sql<{ to_email: string; provider_message_id: string }[]>`
+    select to_email, provider_message_id from public.email_queue where queue = ${queue} and status = 'sent'`;
+  // Every e-mail a test enqueues has a subject of its own.
+  const subjects = deliveries.map((d) => d.subject);
+  const ids = new Set(deliveries.map((d) => d.id));
+  const problems = [
+    sent.length !== n && `${sent.length} of ${n} rows sent`,
+    deliveries.length !== n && `${deliveries.length} deliveries for ${n} e-mails`,
+    new Set(subjects).size !== subjects.length && `${subjects.length - new Set(subjects).size} sent twice`,
+    sent.some((r) => !ids.has(r.provider_message_id)) && "a message id no delivery has",
+  ].filter(Boolean);
+  if (problems.length > 0) throw new Error(problems.join("; "));
 }
