@@ -23,6 +23,7 @@ export USHER_DB_PORT=${USHER_DB_PORT:-54322}
 export USHER_REDIS_PORT=${USHER_REDIS_PORT:-54379}
 export USHER_FAKE_STRIPE_PORT=${USHER_FAKE_STRIPE_PORT:-54410}
 export USHER_FAKE_PUSH_PORT=${USHER_FAKE_PUSH_PORT:-54411}
+export USHER_FAKE_RESEND_PORT=${USHER_FAKE_RESEND_PORT:-54412}
 
 # Colour is for a person at a terminal: NO_COLOR (no-color.org) turns it off, and so does
 # output to a file or a pipe. Exporting NO_COLOR tells the programs these scripts start the

@@ -42,10 +42,11 @@ step "signed print codes for tickets that have none"
 source tools/local/keys.sh
 write_env
 
-step "fake Stripe and push providers on 127.0.0.1:$USHER_FAKE_STRIPE_PORT and :$USHER_FAKE_PUSH_PORT"
+step "fake Stripe, push and Resend providers on 127.0.0.1:$USHER_FAKE_STRIPE_PORT, :$USHER_FAKE_PUSH_PORT and :$USHER_FAKE_RESEND_PORT"
 if ! { [ -f "$LOCAL/fakes.pid" ] && kill -0 "$(cat "$LOCAL/fakes.pid")" 2>/dev/null; }; then
-  for port in "$USHER_FAKE_STRIPE_PORT" "$USHER_FAKE_PUSH_PORT"; do
-    port_open "$port" && fail "port $port is in use by another program; set USHER_FAKE_STRIPE_PORT / USHER_FAKE_PUSH_PORT"
+  for port in "$USHER_FAKE_STRIPE_PORT" "$USHER_FAKE_PUSH_PORT" "$USHER_FAKE_RESEND_PORT"; do
+    port_open "$port" \
+      && fail "port $port is in use by another program; set USHER_FAKE_STRIPE_PORT / USHER_FAKE_PUSH_PORT / USHER_FAKE_RESEND_PORT"
   done
   keep_log "$LOCAL/fakes.log"
   (exec setsid deno run --allow-net --allow-env tests/fakes/server.ts) >>"$LOCAL/fakes.log" 2>&1 &
@@ -86,7 +87,7 @@ Usher's local stack is up.
   Functions   $SUPABASE_URL/functions/v1/<name>
   Database    $SUPABASE_DB_URL
   Redis       $REDIS_URL
-  Fakes       Stripe http://127.0.0.1:$USHER_FAKE_STRIPE_PORT, push http://127.0.0.1:$USHER_FAKE_PUSH_PORT
+  Fakes       Stripe http://127.0.0.1:$USHER_FAKE_STRIPE_PORT, push http://127.0.0.1:$USHER_FAKE_PUSH_PORT, Resend http://127.0.0.1:$USHER_FAKE_RESEND_PORT
   anon key          $SUPABASE_ANON_KEY
   service_role key  $SUPABASE_SERVICE_ROLE_KEY
   A user JWT:  set -a; . $LOCAL/env; set +a; tools/cli/node_modules/.bin/deno run --allow-env tools/local/jwt.ts user <uuid>
