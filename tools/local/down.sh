@@ -7,10 +7,11 @@ set -uo pipefail
 source "$(dirname "$0")/../lib.sh"
 source "$ROOT/tools/local/postgres.sh"
 
-# The live processes a stack's folder records: the gateway, the fakes, Redis and PostgreSQL.
+# The live processes a stack's folder records: the pg_net worker, the gateway, the fakes,
+# Redis and PostgreSQL.
 live_pids() {
   local f pid
-  for f in "$1/gateway.pid" "$1/fakes.pid" "$1/redis/redis.pid" "$1/pg/data/postmaster.pid"; do
+  for f in "$1/pg_net.pid" "$1/gateway.pid" "$1/fakes.pid" "$1/redis/redis.pid" "$1/pg/data/postmaster.pid"; do
     [ -f "$f" ] && pid=$(head -n 1 "$f") && kill -0 "$pid" 2>/dev/null && echo "$pid"
   done
 }
@@ -26,9 +27,18 @@ if [ -z "$(live_pids "$LOCAL")" ]; then
   exit 0
 fi
 
-for what in gateway fakes; do
+# True while process $1 runs; an exited one that its adopter has not reaped yet does not.
+running() { kill -0 "$1" 2>/dev/null && ! grep -qs '^State:[[:space:]]*Z' "/proc/$1/status"; }
+
+# The pg_net worker first, and waited for: it records the requests it has in flight (for up
+# to 5 seconds) before it exits, which needs the gateway and the database still there.
+for what in pg_net gateway fakes; do
   if [ -f "$LOCAL/$what.pid" ]; then
-    kill -- -"$(cat "$LOCAL/$what.pid")" 2>/dev/null && echo "$what stopped"
+    pid=$(cat "$LOCAL/$what.pid")
+    if kill -- -"$pid" 2>/dev/null; then
+      [ "$what" = pg_net ] && for _ in $(seq 100); do running "$pid" || break; sleep 0.1; done
+      echo "$what stopped"
+    fi
     rm -f "$LOCAL/$what.pid"
   fi
 done

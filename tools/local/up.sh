@@ -2,7 +2,8 @@
 # Starts the local stack on loopback, in the background, with all state under
 # $USHER_LOCAL_DIR (.local/ by default):
 # PostgreSQL 15 (pg_cron, pgTAP), Redis, the Supabase bootstrap, the migrations (applied
-# by the real Supabase CLI), and every edge function behind the gateway. Safe to re-run.
+# by the real Supabase CLI), every edge function behind the gateway, the fake providers and
+# the pg_net worker. Safe to re-run.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
@@ -80,6 +81,47 @@ done
 curl -fsS "http://127.0.0.1:$USHER_GATEWAY_PORT/functions/v1/health" >/dev/null 2>&1 \
   || gateway_failed "health did not answer within 2 minutes"
 
+step "pg_net worker (tools/local/pg_net.ts) and the Vault secrets project_url and service_role_key"
+# Upserted, so a new port or key replaces the old. The key reaches psql on its standard
+# input, never on a command line (which `ps` shows), and psql's output is not shown.
+( source "$LOCAL/env"
+  psql "$DB_URL" -q -v ON_ERROR_STOP=1 >/dev/null 2>&1 <<SQL
+\\set project_url 'http://127.0.0.1:$USHER_GATEWAY_PORT'
+\\set service_role_key '$SUPABASE_SERVICE_ROLE_KEY'
+begin;
+select vault.update_secret(id, :'project_url') from vault.decrypted_secrets
+ where name = 'project_url' and decrypted_secret is distinct from :'project_url';
+select vault.create_secret(:'project_url', 'project_url', 'The functions gateway, for pg_cron jobs')
+ where not exists (select from vault.secrets where name = 'project_url');
+select vault.update_secret(id, :'service_role_key') from vault.decrypted_secrets
+ where name = 'service_role_key' and decrypted_secret is distinct from :'service_role_key';
+select vault.create_secret(:'service_role_key', 'service_role_key', 'The local service-role JWT, for pg_cron jobs')
+ where not exists (select from vault.secrets where name = 'service_role_key');
+commit;
+SQL
+) || fail "storing the Vault secrets project_url and service_role_key failed; $PG/log may say why"
+if ! { [ -f "$LOCAL/pg_net.pid" ] && kill -0 "$(cat "$LOCAL/pg_net.pid")" 2>/dev/null; }; then
+  keep_log "$LOCAL/pg_net.log"
+  (
+    set -a; source "$LOCAL/env"; set +a
+    exec setsid deno run --allow-net --allow-env tools/local/pg_net.ts
+  ) >>"$LOCAL/pg_net.log" 2>&1 &
+  echo $! >"$LOCAL/pg_net.pid"
+fi
+# Ready once it holds its connection, which it opens to LISTEN before it reads the queue.
+worker_up="select exists (select from pg_stat_activity where application_name = 'usher_pg_net' and query ilike 'listen%')"
+for _ in $(seq 100); do
+  [ "$(psql "$DB_URL" -tAq -c "$worker_up")" = t ] && break
+  kill -0 "$(cat "$LOCAL/pg_net.pid")" 2>/dev/null || break
+  sleep 0.1
+done
+if [ "$(psql "$DB_URL" -tAq -c "$worker_up")" != t ]; then
+  kill -- -"$(cat "$LOCAL/pg_net.pid")" 2>/dev/null
+  rm -f "$LOCAL/pg_net.pid"
+  tail -n 30 "$LOCAL/pg_net.log" >&2
+  fail "the pg_net worker did not start listening within 10 seconds; its log is above"
+fi
+
 source "$LOCAL/env"
 cat <<INFO
 
@@ -91,6 +133,6 @@ Usher's local stack is up.
   anon key          $SUPABASE_ANON_KEY
   service_role key  $SUPABASE_SERVICE_ROLE_KEY
   A user JWT:  set -a; . $LOCAL/env; set +a; tools/cli/node_modules/.bin/deno run --allow-env tools/local/jwt.ts user <uuid>
-  Logs        $LOCAL/gateway.log, $LOCAL/fakes.log, $LOCAL/pg/log
+  Logs        $LOCAL/gateway.log, $LOCAL/fakes.log, $LOCAL/pg_net.log, $LOCAL/pg/log
   Stop with   $(down_command)
 INFO
