@@ -1,8 +1,11 @@
 // The one way tickets get their codes: issue, backfill and re-issue all sign here with
-// the active key and store through one SQL function each. The demo, the seed backfill
-// and (later) the Stripe webhook call this module.
+// the active key and store through one SQL function each; and the one way a code reaches
+// its holder, the ticket e-mail (ticket_email.ts, through the e-mail queue). The demo, the
+// seed backfill and (later) the Stripe webhook call this module.
 import type { Sql } from "./db.ts";
 import type { QrKeys } from "./wasm.ts";
+
+export { enqueueTicketEmail, type TicketEmail } from "./ticket_email.ts";
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
