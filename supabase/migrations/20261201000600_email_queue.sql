@@ -73,7 +73,9 @@ create table public.email_queue (
   idempotency_key text unique check (char_length(idempotency_key) between 1 and 255),
   -- What the idempotency key stands for, to tell a repeat from a reuse.
   request_hash bytea not null,
-  to_email text not null check (char_length(to_email) between 3 and 320),
+  -- send-email checks addresses closely (_shared/email.ts); the table keeps out at least what
+  -- is no single address at all.
+  to_email text not null check (char_length(to_email) between 3 and 320 and to_email ~ '^[^@\s<>,]+@[^@\s<>,]+$'),
   subject text not null check (char_length(subject) between 1 and 998),
   html text not null,
   text text,
