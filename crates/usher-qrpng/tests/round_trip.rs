@@ -4,6 +4,9 @@
 
 use proptest::prelude::*;
 use usher_qrpng::{render_png, EcLevel, PngOptions, RenderError, MAX_BORDER, MAX_MODULE_PX};
+// The same tests run on wasm under `wasm-pack test --node`.
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 /// A print code's shape, for the tests about sizes, where the text does not matter.
 const TEXT: &str = "v1.p.dev2026.XwxvTo9VSlOdDio8HZp7EA.1767225600.b2tTfmQ0XwbJYu2Ld4J9gQ";
