@@ -82,7 +82,8 @@ export async function runProcessor(deps: ProcessorDeps, opts: RunOptions): Promi
     ms: 0,
   };
   const queue = opts.queue ?? "default";
-  while (Date.now() < lastClaim) {
+  // At least one claim, however small the budget: a run of budget 0 is one pass.
+  for (let first = true; first || Date.now() < lastClaim; first = false) {
     const rows = await deps.sql<Claimed[]>`
       select * from public.claim_email_batch(${opts.worker}, ${opts.claimSize ?? 200}, ${queue})`;
     if (rows.length === 0) {

@@ -22,11 +22,11 @@
 -- provider, which would then deliver a second time): its rows become dead letters with the
 -- error `outcome_unknown`, for an operator to settle (docs/email-queue.md says how).
 --
--- Batches: only rows on their first try, without attachments, are batched (Resend's batch
--- endpoint takes no attachments), up to email_settings.batch_size per send. So the rows of a
--- batch always share their attempts and one retry decision serves them all; a row that has
--- failed once goes alone. A batch the provider refuses whole (its strict validation) is
--- split: its rows go alone, with the attempt given back, so one bad row dead-letters alone.
+-- Batches: rows without attachments (Resend's batch endpoint takes none) are batched, up to
+-- email_settings.batch_size per send, only with rows of the same attempts, so one retry
+-- decision serves a whole batch. A batch the provider refuses whole (its strict validation)
+-- is split: its rows go alone from then on, with the attempt given back, so one bad row
+-- dead-letters alone.
 --
 -- Limits: the claim takes the e-mail rate limits (email_settings: per minute in all and per
 -- recipient) for every row it would send; a refused row is deferred by the limiter's
@@ -48,7 +48,9 @@ create table public.email_settings (
   -- The plan's defaults; an operator sets them to their provider plan's limits.
   global_per_minute integer not null default 100 check (global_per_minute between 1 and 1000000),
   recipient_per_minute integer not null default 10 check (recipient_per_minute between 1 and 1000000),
-  -- Resend's default team-wide request rate.
+  -- The provider account's request rate (Resend's default team-wide 2 per second), shared by
+  -- every queue that sends through the same account.
+  provider_account text not null default 'resend' check (provider_account ~ '^[a-z0-9_-]{1,40}$'),
   provider_requests_per_second integer not null default 2 check (provider_requests_per_second between 1 and 10000),
   batch_size integer not null default 100 check (batch_size between 1 and 100),
   lease_seconds integer not null default 60 check (lease_seconds between 1 and 3600)
@@ -297,11 +299,13 @@ begin
   -- rest alone. (A data-modifying WITH runs once whether or not it is read; `grouped` is
   -- materialised, so each send's id is drawn once.)
   with batchable as (
-    select c.id, c.rn, c.attempts = 0 and not c.solo and not c.inline as batchable
+    select c.id, c.rn, c.attempts, not c.solo and not c.inline as batchable
       from email_claim c where c.send_id is null
   ), fresh as (
     select b.id, b.rn,
-           case when b.batchable then (row_number() over (partition by b.batchable order by b.rn) - 1) / s.batch_size
+           case when b.batchable
+                then b.attempts * 1000000::bigint
+                     + (row_number() over (partition by b.batchable, b.attempts order by b.rn) - 1) / s.batch_size
                 else -row_number() over (order by b.rn) end as grp
       from batchable b
   ), placed as (
@@ -333,19 +337,23 @@ begin
 end
 $$;
 
--- The provider's request rate, across every processor: 0 when a request may go now, or how
--- many microseconds to wait before asking again.
+-- The provider account's request rate, across every processor and every queue on the
+-- account: 0 when a request may go now, or how many microseconds to wait before asking
+-- again. No burst: requests are spaced evenly, because a provider that counts per second
+-- in fixed windows (Resend does) refuses a burst that straddles two of them.
 create function public.email_send_slot(p_queue text default 'default', p_now_us bigint default null)
 returns bigint
 language plpgsql volatile security definer
 set search_path = ''
 as $$
 declare
-  v_rate integer := (select s.provider_requests_per_second from public.email_settings s where s.queue = p_queue);
+  s public.email_settings;
   v bigint[];
 begin
-  v := public.rate_limit_take_batch(array['email:provider:' || p_queue], array[v_rate], array[1000000]::bigint[],
-                                    array[v_rate], array[1], array[1]::bigint[], array[p_now_us]);
+  select * into s from public.email_settings where queue = p_queue;
+  v := public.rate_limit_take_batch(array['email:provider:' || s.provider_account],
+                                    array[s.provider_requests_per_second], array[1000000]::bigint[], array[1],
+                                    array[1], array[1]::bigint[], array[p_now_us]);
   return case when v[1] = 1 then 0 else v[4] end;
 end
 $$;

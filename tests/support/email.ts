@@ -13,14 +13,19 @@ export interface QueueSettings {
   providerRequestsPerSecond?: number;
   batchSize?: number;
   leaseSeconds?: number;
+  /** Whose request rate the queue shares; a test's own fake is an account of its own. */
+  providerAccount?: string;
 }
 
 /** A fresh queue; generous limits unless the test asks for others. */
 export async function createQueue(sql: Sql, s: QueueSettings = {}): Promise<string> {
   const queue = `t-${crypto.randomUUID().slice(0, 8)}`;
   await sql`insert into public.email_settings
-      (queue, global_per_minute, recipient_per_minute, provider_requests_per_second, batch_size, lease_seconds)
-    values (${queue}, ${s.globalPerMinute ?? 1_000_000}, ${s.recipientPerMinute ?? 1_000_000},
+      (queue, provider_account, global_per_minute, recipient_per_minute, provider_requests_per_second, batch_size,
+       lease_seconds)
+    values (${queue}, ${s.providerAccount ?? queue}, ${s.globalPerMinute ?? 1_000_000}, ${
+    s.recipientPerMinute ?? 1_000_000
+  },
             ${s.providerRequestsPerSecond ?? 10_000}, ${s.batchSize ?? 100}, ${s.leaseSeconds ?? 30})`;
   return queue;
 }

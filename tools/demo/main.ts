@@ -1,4 +1,5 @@
 // `make demo`: a scripted walk through each hardening feature against the running stack.
+import { emailSteps } from "./email.ts";
 import { foundationSteps } from "./foundation.ts";
 import { hardeningSteps } from "./hardening.ts";
 import { qrSteps, removeDemoEvent } from "./qr.ts";
@@ -11,5 +12,6 @@ const ok = await runSteps([
   { name: "Ticket QR security", steps: qrSteps },
   { name: "Rate limiting: one GCRA in Postgres and Redis, standard 429s", steps: rateLimitSteps },
   { name: "Holes closed: retries, floods, bad input, client roles", steps: hardeningSteps },
+  { name: "Durable e-mail: a Postgres queue, retries, limits, exactly once", steps: emailSteps },
 ]);
 Deno.exit(ok ? 0 : 1);
