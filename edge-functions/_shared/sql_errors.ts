@@ -3,7 +3,8 @@
 // exception`) never stands for one particular failure. The migrations that raise them
 // list them in their headers; `serve` answers them through `fromSqlError`. The rate
 // limiter's own (UR101–UR103, 20261201000300_rate_limit_batches.sql) refuse malformed calls
-// from our own code: bugs, which stay 500s.
+// from our own code: bugs, which stay 500s; so does the e-mail queue's UR007
+// (20261201000600_email_queue.sql).
 
 export interface SqlErrorAnswer {
   status: number;
