@@ -62,7 +62,10 @@ export function parseEmailRequest(body: Record<string, unknown>): EmailRequest {
       "digits, underscores or dashes (1 to 256 each)";
     if (!Array.isArray(body.tags) || body.tags.length > emailLimits.tags) throw invalidField("tags", what);
     tags = body.tags.map((t) => {
-      if (typeof t !== "object" || t === null || !tagText.test(t.name) || !tagText.test(t.value)) {
+      // RegExp.test turns a non-string into one ("undefined" is a fine tag name), hence typeof.
+      if (
+        typeof t?.name !== "string" || typeof t.value !== "string" || !tagText.test(t.name) || !tagText.test(t.value)
+      ) {
         throw invalidField("tags", what);
       }
       return { name: t.name, value: t.value };
