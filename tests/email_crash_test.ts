@@ -29,7 +29,7 @@ Deno.test("2,000 e-mails while processors are SIGKILLed mid-batch: each delivere
   // Accepted requests take 30 ms, so kills land while requests are in flight too; batches of
   // 10 and short leases give many sends to interrupt and quick recovery.
   const fake = startFakeResend({ requestsPerSecond: 100_000, processingMs: 30 });
-  const queue = await createQueue(sql, { batchSize: 10, leaseSeconds: 2 });
+  const queue = await createQueue(sql, { batchSize: 10, leaseSeconds: 3 });
   try {
     await enqueueBulk(sql, queue, 2_000);
     for (let kill = 0; kill < 5; kill++) {

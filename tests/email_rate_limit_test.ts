@@ -22,7 +22,7 @@ Deno.test("1,000 e-mails to one recipient are sent at the per-recipient rate, no
     const admitted: number[] = [];
     let now = start;
     while (admitted.length < 1_000 && now < start + 120 * 60e6) {
-      const rows = await sql<Claimed[]>`select * from public.claim_email_batch('w', 200, ${queue}, ${now})`;
+      const rows = await sql<Claimed[]>`select * from public.claim_email_batch('w', 200, ${queue}, null, ${now})`;
       const sends = Map.groupBy(rows, (r) => r.send_id);
       for (const [sendId, group] of sends) {
         const outcome = await client.send(

@@ -21,7 +21,7 @@ Deno.test("the ticket e-mail carries the print code as text and as an inline QR 
   try {
     const f = await createEvent(sql);
     const { ticketId, code } = await createTicket(sql, keys, f);
-    const t = { ticketId, code, to: "holder@example.com", eventName: "Night <of> Code & Co" };
+    const t = { ticketId, code, to: "holder@example.com", eventName: "Night <of> Code & Co\u2028Bcc: x@example.com" };
     const first = await enqueueTicketEmail(sql, t, queue);
     const again = await enqueueTicketEmail(sql, t, queue);
     assert.deepEqual([again.id, again.created], [first.id, false], "the same code is one e-mail");
@@ -36,6 +36,7 @@ Deno.test("the ticket e-mail carries the print code as text and as an inline QR 
     assert.ok(sent.html.includes(`src="cid:${image.content_id}"`), "the HTML shows the attachment inline");
     assert.ok(sent.html.includes("Night &lt;of&gt; Code &amp; Co"), "the event name is escaped");
     assert.ok(sent.text.includes(code));
+    assert.equal(sent.subject, "Your ticket for Night <of> Code & Co Bcc: x@example.com", "one header line");
 
     const scanned = readQrPng(Uint8Array.from(atob(image.content), (c) => c.charCodeAt(0))).text;
     assert.equal(scanned, code);

@@ -4,7 +4,7 @@
 // every e-mail (enqueueEmail), one request per e-mail, since Resend's batch endpoint takes no
 // attachments.
 import type { Sql } from "./db.ts";
-import { type EmailRequest, type Enqueued, enqueueEmail } from "./email.ts";
+import { checkedAddress, type EmailRequest, type Enqueued, enqueueEmail } from "./email.ts";
 import { qrPng } from "./wasm.ts";
 
 export interface TicketEmail {
@@ -24,13 +24,20 @@ function base64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-/** The e-mail for one ticket's code. A re-issued code is a new e-mail; the same code, the same. */
+// Controls and the line and paragraph separators, which some mail software breaks a header at.
+const headerBreakers = /[\p{Cc}\u0085\u2028\u2029]+/gu;
+
+/**
+ * The e-mail for one ticket's code, held to send-email's rules (the address is checked the
+ * same way; the event's name cannot break the subject line). A re-issued code is a new
+ * e-mail; the same code, the same.
+ */
 export function ticketEmail(t: TicketEmail): EmailRequest {
   const contentId = `ticket-${t.ticketId}`;
   const event = escapeHtml(t.eventName);
   return {
-    to: t.to,
-    subject: `Your ticket for ${t.eventName.replace(/[\r\n]+/g, " ")}`.slice(0, 500),
+    to: checkedAddress("to", t.to),
+    subject: `Your ticket for ${t.eventName.replace(headerBreakers, " ")}`.slice(0, 500),
     html: `<p>Your ticket for <strong>${event}</strong>. Show this code at the door:</p>` +
       `<p><img src="cid:${contentId}" alt="Ticket QR code" width="300" height="300"></p>` +
       `<p>If the image does not show, the door can type this code:<br><code>${escapeHtml(t.code)}</code></p>`,

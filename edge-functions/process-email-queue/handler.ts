@@ -38,7 +38,7 @@ export async function handleProcessQueue(req: Request, deps: ProcessQueueDeps, c
   const worker = `process-email-queue/${crypto.randomUUID()}`;
   const report = await runProcessor({ sql: deps.sql, sender: deps.sender, log: ctx.log }, {
     worker,
-    budgetMs: budgetMs + deps.sendMs,
+    budgetMs,
     sendMs: deps.sendMs,
   });
   ctx.log.log("info", "e-mail queue run", { ...report });

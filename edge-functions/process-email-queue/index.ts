@@ -18,10 +18,10 @@ export default {
       env.EMAIL_FROM,
       sendMs,
     ),
-    // Claiming stops this long after the start; the last sends may take sendMs more. Well
-    // inside Supabase's wall-clock limit (150 s on the free plan), and below the minute
-    // between pg_cron's runs, so runs overlap only when a send is slow.
-    budgetMs: intEnv("EMAIL_RUN_BUDGET_MS", 45_000),
+    // Claiming stops this long after the start, and a run ends within two send timeouts
+    // more: 55 s, inside pg_net's 60 s timeout, Supabase's wall-clock limit (150 s on the free
+    // plan) and the minute between pg_cron's runs.
+    budgetMs: intEnv("EMAIL_RUN_BUDGET_MS", 35_000),
     sendMs,
   }),
 };

@@ -4,13 +4,15 @@
 // failure deserves are crates/usher-retry's, through wasm; every state change is one of the
 // queue's SQL functions (migration 20261201000600_email_queue, docs/email-queue.md).
 import type { Sql } from "../_shared/db.ts";
-import type { Logger } from "../_shared/log.ts";
+import { describeError, type Logger } from "../_shared/log.ts";
 import type { OutgoingEmail, SendOutcome } from "../_shared/providers/resend.ts";
 import { classifyFailure, nextRetry, retryAfterMs } from "../_shared/wasm.ts";
 
 /** The provider, as the processor needs it: ResendClient, or a no-op in benchmarks. */
 export interface Sender {
-  send(idempotencyKey: string, emails: OutgoingEmail[], batch: boolean): Promise<SendOutcome>;
+  /** The `from` of new sends; a kept send keeps the one it was made with. */
+  readonly from: string;
+  send(idempotencyKey: string, emails: OutgoingEmail[], batch: boolean, from: string): Promise<SendOutcome>;
 }
 
 export interface ProcessorDeps {
@@ -24,9 +26,13 @@ export interface RunOptions {
   worker: string;
   /** The queue to work on; `default` unless given. */
   queue?: string;
-  /** Wall time the run may take, sends in flight included. */
+  /**
+   * How long the run claims. A send may still start up to one send timeout later (it waited
+   * for the provider's rate) and takes at most one, so a run ends within budgetMs + 2 sendMs;
+   * a send that would start later is given back unsent.
+   */
   budgetMs: number;
-  /** The longest a send can take (the provider call's timeout), kept free at the end. */
+  /** The longest a send can take (the provider call's timeout). */
   sendMs: number;
   claimSize?: number;
   /** Sends in flight at once. */
@@ -45,6 +51,8 @@ export interface RunReport {
   deadLettered: number;
   /** Rows whose lease another run took over before this one recorded them. */
   leaseLost: number;
+  /** Rows given back unsent, because their lease or the run would have ended mid-send. */
+  released: number;
   ms: number;
 }
 
@@ -52,6 +60,8 @@ type Claimed = {
   send_id: string;
   send_key: string;
   endpoint: "email" | "batch";
+  sender: string | null;
+  locked_until: Date;
   id: string;
   to_email: string;
   subject: string;
@@ -63,13 +73,13 @@ type Claimed = {
   max_attempts: number;
 };
 
-type Send = { id: string; key: string; batch: boolean; rows: Claimed[] };
+type Send = { id: string; key: string; batch: boolean; from: string | null; leaseEnds: number; rows: Claimed[] };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runProcessor(deps: ProcessorDeps, opts: RunOptions): Promise<RunReport> {
   const started = Date.now();
-  const lastClaim = started + opts.budgetMs - opts.sendMs;
+  const lastClaim = started + opts.budgetMs;
   const report: RunReport = {
     claimed: 0,
     sends: 0,
@@ -79,13 +89,14 @@ export async function runProcessor(deps: ProcessorDeps, opts: RunOptions): Promi
     split: 0,
     deadLettered: 0,
     leaseLost: 0,
+    released: 0,
     ms: 0,
   };
   const queue = opts.queue ?? "default";
   // At least one claim, however small the budget: a run of budget 0 is one pass.
   for (let first = true; first || Date.now() < lastClaim; first = false) {
     const rows = await deps.sql<Claimed[]>`
-      select * from public.claim_email_batch(${opts.worker}, ${opts.claimSize ?? 200}, ${queue})`;
+      select * from public.claim_email_batch(${opts.worker}, ${opts.claimSize ?? 200}, ${queue}, ${deps.sender.from})`;
     if (rows.length === 0) {
       const [{ due }] = await deps.sql<{ due: Date | null }[]>`select public.email_next_due(${queue}) as due`;
       if (due === null || due.getTime() > lastClaim) break;
@@ -94,8 +105,14 @@ export async function runProcessor(deps: ProcessorDeps, opts: RunOptions): Promi
     }
     report.claimed += rows.length;
     const sends = groupBySend(rows);
+    if (sends[0].leaseEnds - Date.now() < 2 * opts.sendMs) {
+      // Every send would be given back for ever: a setting to fix, said loudly.
+      await Promise.all(sends.map((s) => deps.sql`select public.release_email_send(${s.id}, ${opts.worker})`));
+      throw new Error(`the queue's lease_seconds must be at least twice the send timeout (${opts.sendMs} ms)`);
+    }
     report.sends += sends.length;
-    await inParallel(sends, opts.concurrency ?? 4, (s) => deliver(deps, opts.worker, queue, s, report));
+    const startBy = lastClaim + opts.sendMs;
+    await inParallel(sends, opts.concurrency ?? 4, (s) => deliver(deps, opts, queue, s, startBy, report));
   }
   report.ms = Date.now() - started;
   return report;
@@ -105,7 +122,17 @@ function groupBySend(rows: Claimed[]): Send[] {
   const sends = new Map<string, Send>();
   for (const r of rows) {
     let s = sends.get(r.send_id);
-    if (!s) sends.set(r.send_id, s = { id: r.send_id, key: r.send_key, batch: r.endpoint === "batch", rows: [] });
+    if (!s) {
+      s = {
+        id: r.send_id,
+        key: r.send_key,
+        batch: r.endpoint === "batch",
+        from: r.sender,
+        leaseEnds: r.locked_until.getTime(),
+        rows: [],
+      };
+      sends.set(r.send_id, s);
+    }
     s.rows.push(r);
   }
   return [...sends.values()];
@@ -119,9 +146,40 @@ async function inParallel<T>(items: T[], width: number, work: (item: T) => Promi
   await Promise.all(Array.from({ length: Math.min(width, items.length) }, lane));
 }
 
-async function deliver(deps: ProcessorDeps, worker: string, queue: string, send: Send, report: RunReport) {
+/** One send, whatever happens: a database error leaves its rows leased, to be claimed again. */
+async function deliver(
+  deps: ProcessorDeps,
+  opts: RunOptions,
+  queue: string,
+  send: Send,
+  startBy: number,
+  report: RunReport,
+) {
+  try {
+    await attempt(deps, opts, queue, send, startBy, report);
+  } catch (e) {
+    deps.log.log("error", "e-mail send not recorded", { send: send.id, error: describeError(e) });
+  }
+}
+
+async function attempt(
+  deps: ProcessorDeps,
+  opts: RunOptions,
+  queue: string,
+  send: Send,
+  startBy: number,
+  report: RunReport,
+) {
+  const worker = opts.worker;
   await providerSlot(deps.sql, queue);
-  const outcome = await deps.sender.send(send.key, send.rows.map(outgoing), send.batch);
+  // A send that could outlast its lease would race the run that takes the lease over; one
+  // that could outlast the run would be cut off by the platform. Either goes back unsent.
+  if (Date.now() > Math.min(send.leaseEnds - opts.sendMs, startBy)) {
+    const [{ n }] = await deps.sql<{ n: number }[]>`select public.release_email_send(${send.id}, ${worker}) as n`;
+    report.released += n;
+    return;
+  }
+  const outcome = await deps.sender.send(send.key, send.rows.map(outgoing), send.batch, send.from ?? deps.sender.from);
   if (outcome.ok) {
     const [{ n }] = await deps.sql<{ n: number }[]>`
       select public.complete_email_send(${send.id}, ${worker}, ${outcome.ids}::text[]) as n`;
@@ -166,7 +224,9 @@ export function failureVerdict(
   const retryAfter = o.retryAfter === null ? null : retryAfterMs(o.retryAfter, nowMs);
   const decision = nextRetry("email", maxAttempts, first.attempts - 1, failure, retryAfter, seedOf(first.id));
   if (decision.kind === "dead_letter") {
-    const outcome = failure === "give_up" && send.rows.length > 1 ? "split" : "dead_letter";
+    // Only the provider's validation of this very body says nothing was stored under its key.
+    const validation = o.status === 400 || o.status === 422;
+    const outcome = failure === "give_up" && validation && send.rows.length > 1 ? "split" : "dead_letter";
     return { outcome, unknown, nextRetryAt: null };
   }
   const nextRetryAt = new Date(nowMs + decision.delayMs).toISOString();

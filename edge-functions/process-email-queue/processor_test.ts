@@ -55,7 +55,7 @@ for (const [status, retryAfter] of [[500, undefined], [503, 3], [502, undefined]
       const [id] = await enqueueMany(sql, queue, 1);
       fake.failNext(1, status, retryAfter);
       const from = Date.now();
-      await runOnce(sql, client, queue, { budgetMs: 1_600 });
+      await runOnce(sql, client, queue, { budgetMs: 0 });
       const [row] = await rows(sql, queue);
       assert.equal(row.status, "failed");
       assert.equal(row.attempts, 1);
@@ -71,7 +71,7 @@ Deno.test("a 429 rate_limit_exceeded is a retry no earlier than its Retry-After,
     await enqueueMany(sql, queue, 1);
     fake.failNext(1, 429, 2);
     const from = Date.now();
-    await runOnce(sql, client, queue, { budgetMs: 1_600 });
+    await runOnce(sql, client, queue, { budgetMs: 0 });
     const [row] = await rows(sql, queue);
     assert.deepEqual([row.status, row.attempts, row.error, row.send_id], [
       "failed",
@@ -112,7 +112,7 @@ Deno.test("daily_quota_exceeded defers without spending an attempt", () =>
     const quota = startFakeResend({ requestsPerSecond: 1000, dailyQuota: 0 });
     try {
       const over = new ResendClient(quota.url, client.apiKey, client.from, 500);
-      await runOnce(sql, over, queue, { budgetMs: 1_600 });
+      await runOnce(sql, over, queue, { budgetMs: 0 });
       const [row] = await rows(sql, queue);
       assert.deepEqual([row.status, row.attempts, row.deferrals, row.error], [
         "pending",
@@ -129,12 +129,14 @@ Deno.test("daily_quota_exceeded defers without spending an attempt", () =>
 for (const when of ["before", "after"] as const) {
   Deno.test(`a timeout ${when} acceptance keeps the key, and the retry delivers exactly once`, () =>
     withQueue(async ({ sql, queue, fake, client }) => {
-      await enqueueMany(sql, queue, 1);
+      const [id] = await enqueueMany(sql, queue, 1);
       fake.holdNext(1, when);
-      await runOnce(sql, client, queue, { budgetMs: 1_000, sendMs: 900 });
+      const from = Date.now();
+      await runOnce(sql, client, queue, { budgetMs: 0, sendMs: 900 });
       const [failed] = await rows(sql, queue);
       assert.equal(failed.status, "failed");
       assert.match(failed.error!, /^no answer/);
+      assertDue(failed.next_retry_at, retryDelayMs("email", 0, seedOf(id)), from, Date.now());
       assert.ok(failed.send_id);
       await runOnce(sql, client, queue, { budgetMs: 4_000 });
       const [row] = await rows(sql, queue);
@@ -196,10 +198,10 @@ Deno.test("a lease that runs out makes the row claimable again, with its key kep
     await enqueueMany(sql, queue, 1);
     const [claimed] = await sql`select * from public.claim_email_batch('crashed', 10, ${queue})`;
     const later = (Date.now() + 31_000) * 1000;
-    const [again] = await sql`select * from public.claim_email_batch('next', 10, ${queue}, ${later})`;
+    const [again] = await sql`select * from public.claim_email_batch('next', 10, ${queue}, null, ${later})`;
     assert.equal(again.send_id, claimed.send_id);
     assert.equal(again.attempts, 2);
-    const [[send]] = [await sql`select outcome_unknown from public.email_sends where id = ${claimed.send_id}`];
+    const [send] = await sql`select outcome_unknown from public.email_sends where id = ${claimed.send_id}`;
     assert.equal(send.outcome_unknown, true);
     assert.equal(
       await sql`select public.complete_email_send(${claimed.send_id}, 'crashed', array['x'])`.then((r) =>
@@ -217,8 +219,79 @@ Deno.test("a send whose key has been out 23 hours with no known outcome becomes 
     const [claimed] = await sql`select * from public.claim_email_batch('w', 10, ${queue})`;
     await sql`select public.fail_email_send(${claimed.send_id}, 'w', 'retry', true, now(), 'no answer: TimeoutError')`;
     const dayLater = (Date.now() + 23.5 * 3600_000) * 1000;
-    assert.equal((await sql`select * from public.claim_email_batch('w2', 10, ${queue}, ${dayLater})`).length, 0);
+    assert.equal((await sql`select * from public.claim_email_batch('w2', 10, ${queue}, null, ${dayLater})`).length, 0);
     const [row] = await rows(sql, queue);
     assert.equal(row.status, "dead_letter");
     assert.match(row.error!, /^outcome_unknown/);
   }));
+
+Deno.test("a key still in flight at the provider (409 concurrent) is retried under the same key", () =>
+  withQueue(async ({ sql, queue, client }) => {
+    const slow = startFakeResend({ requestsPerSecond: 1000, processingMs: 1_500 });
+    try {
+      const [id] = await enqueueMany(sql, queue, 1);
+      const [claimed] = await sql`select * from public.claim_email_batch('w', 10, ${queue})`;
+      const first = new ResendClient(slow.url, client.apiKey, client.from, 3_000);
+      const body = [{ to: claimed.to_email, subject: claimed.subject, html: claimed.html }];
+      const inFlight = first.send(claimed.send_key, body, false);
+      await new Promise((r) => setTimeout(r, 200));
+      // The lease runs out (a processor presumed dead), and another run tries the same send.
+      await sql`update public.email_queue set locked_until = now() - interval '1 s' where id = ${id}`;
+      await runOnce(sql, first, queue, { budgetMs: 0 });
+      const [row] = await rows(sql, queue);
+      assert.deepEqual([row.status, row.error, row.send_id], [
+        "failed",
+        "409 concurrent_idempotent_requests",
+        claimed.send_id,
+      ]);
+      assert.ok((await inFlight).ok);
+      // Its second try failed, so the next is the schedule's 5 s.
+      await runOnce(sql, first, queue, { budgetMs: 8_000 });
+      assert.equal((await rows(sql, queue))[0].status, "sent");
+      assert.equal(slow.deliveries.length, 1);
+    } finally {
+      await slow.close();
+    }
+  }));
+
+Deno.test("a kept batch is not counted against the limits again, so a full minute's quota is not needed", () =>
+  withQueue(async ({ sql, queue, fake, client }) => {
+    await enqueueMany(sql, queue, 100);
+    fake.failNext(1, 503);
+    const report = await runOnce(sql, client, queue, { budgetMs: 4_000, pollMs: 50 });
+    assert.equal(report.sent, 100, "the batch of 100 went again at once, on the plan's 100 a minute");
+    assert.equal(fake.deliveries.length, 100);
+  }, { globalPerMinute: 100, recipientPerMinute: 10 }));
+
+Deno.test("rows of different max_attempts never share a batch; a send that lost rows is a dead letter", () =>
+  withQueue(async ({ sql, queue }) => {
+    await sql`select public.enqueue_email('a@example.com', 's', 'h', null, '[]', null, null, 0, ${queue})`;
+    await sql`select public.enqueue_email('b@example.com', 's', 'h', null, '[]', null, null, 5, ${queue})`;
+    await sql`select public.enqueue_email('c@example.com', 's', 'h', null, '[]', null, null, 5, ${queue})`;
+    const claimed = await sql`select send_id, to_email from public.claim_email_batch('w', 10, ${queue})`;
+    const sendOf = (to: string) => claimed.find((r) => r.to_email === to)!.send_id;
+    assert.notEqual(sendOf("a@example.com"), sendOf("b@example.com"));
+    assert.equal(sendOf("b@example.com"), sendOf("c@example.com"));
+    // A row of the batch goes (by hand here); the rest cannot be sent as the same request.
+    await sql`update public.email_queue set status = 'dead_letter', error = 'x' where to_email = 'c@example.com'
+               and queue = ${queue}`;
+    const later = (Date.now() + 60_000) * 1000;
+    await sql`select * from public.claim_email_batch('w2', 10, ${queue}, null, ${later})`;
+    const [b] =
+      await sql`select status, error from public.email_queue where to_email = 'b@example.com' and queue = ${queue}`;
+    assert.equal(b.status, "dead_letter");
+    assert.match(b.error, /^outcome_unknown: the send lost/);
+  }));
+
+Deno.test("a send that could outlast its lease is given back unsent, and nothing goes twice", () =>
+  withQueue(async ({ sql, queue, fake, client }) => {
+    // One request a second, alone each (as ticket e-mails with attachments go), leases of 3 s.
+    await enqueueMany(sql, queue, 5);
+    await sql`update public.email_queue set solo = true where queue = ${queue}`;
+    const report = await runOnce(sql, client, queue, { budgetMs: 20_000, sendMs: 1_000, concurrency: 1 });
+    assert.ok(report.released > 0, "some sends were given back");
+    assert.equal(report.leaseLost, 0);
+    assert.equal(report.sent, 5);
+    assert.equal(fake.deliveries.length, 5);
+    assert.equal(new Set(fake.requests.map((r) => r.headers["idempotency-key"])).size, fake.requests.length);
+  }, { providerRequestsPerSecond: 1, leaseSeconds: 3 }));

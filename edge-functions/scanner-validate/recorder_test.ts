@@ -185,7 +185,11 @@ Deno.test("batched scans", async (t) => {
     await sql`update public.events set allow_legacy_codes = false where id = ${f.eventId}`;
     // Only what Postgres wrote during this step.
     const log = new TextDecoder().decode((await Deno.readFile(postgresLog)).subarray(logStart));
-    assert.equal(log.match(/STATEMENT:\s+select idx, scan from public\.scan_tickets/g)?.length, 2, "both failed statements were logged");
+    assert.equal(
+      log.match(/STATEMENT:\s+select idx, scan from public\.scan_tickets/g)?.length,
+      2,
+      "both failed statements were logged",
+    );
     const mac = print.code.slice(print.code.lastIndexOf(".") + 1);
     assert.ok(!log.includes(mac), "the print code's MAC is not in the log");
     assert.ok(!log.includes(hexOf(mac)), "nor written as hex");

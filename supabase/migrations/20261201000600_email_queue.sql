@@ -23,10 +23,10 @@
 -- error `outcome_unknown`, for an operator to settle (docs/email-queue.md says how).
 --
 -- Batches: rows without attachments (Resend's batch endpoint takes none) are batched, up to
--- email_settings.batch_size per send, only with rows of the same attempts, so one retry
--- decision serves a whole batch. A batch the provider refuses whole (its strict validation)
--- is split: its rows go alone from then on, with the attempt given back, so one bad row
--- dead-letters alone.
+-- email_settings.batch_size per send, only with rows of the same attempts and max_attempts,
+-- so one retry decision serves a whole batch. A batch the provider refuses whole (its strict
+-- validation) is split: its rows go alone from then on, with the attempt given back, so one
+-- bad row dead-letters alone.
 --
 -- Limits: the claim takes the e-mail rate limits (email_settings: per minute in all and per
 -- recipient) for every row it would send; a refused row is deferred by the limiter's
@@ -65,6 +65,8 @@ create table public.email_sends (
   -- Some try of it ended without an answer that says whether it was accepted: its key and
   -- body must be kept for as long as the provider may hold them.
   outcome_unknown boolean not null default false,
+  -- The `from` its body was made with, so a retry sends the same body.
+  sender text,
   -- When its key may first have reached the provider: the key's 24 hours start no earlier.
   created_at timestamptz not null default now()
 );
@@ -96,7 +98,7 @@ create table public.email_queue (
   locked_until timestamptz,
   send_id uuid references public.email_sends (id) on delete set null,
   send_position integer,
-  -- Goes alone next time: it failed once, or its batch was refused whole.
+  -- Goes alone from now on: its batch was refused whole, or it was replayed.
   solo boolean not null default false,
   provider_message_id text,
   sent_at timestamptz,
@@ -105,14 +107,17 @@ create table public.email_queue (
   check ((status = 'sent') = (provider_message_id is not null))
 );
 
-create index email_queue_due on public.email_queue (queue, next_retry_at) where status in ('pending', 'failed');
+-- The claim's order, so a claim reads only the rows it takes however deep the queue is.
+create index email_queue_due on public.email_queue (queue, next_retry_at, id) where status in ('pending', 'failed');
 create index email_queue_send on public.email_queue (send_id) where send_id is not null;
 create index email_queue_dead on public.email_queue (updated_at) where status = 'dead_letter';
 
 alter table public.email_settings enable row level security;
 alter table public.email_sends enable row level security;
 alter table public.email_queue enable row level security;
-revoke all on public.email_settings, public.email_sends, public.email_queue from public, anon, authenticated;
+-- The queue changes only through the functions below: the service role (which Supabase's
+-- default privileges give every right on new tables) may read it, and write only the settings.
+revoke all on public.email_settings, public.email_sends, public.email_queue from public, anon, authenticated, service_role;
 grant select on public.email_settings, public.email_sends, public.email_queue to service_role;
 grant insert, update, delete on public.email_settings to service_role;
 
@@ -183,157 +188,219 @@ $$;
 -- refused, leases the rest for email_settings.lease_seconds, groups them into sends and
 -- answers one line per row, in send and position order. Sends whose key has been out 23
 -- hours with an unknown outcome are dead-lettered instead (see the header).
+--
+-- p_sender is the `from` of the sends this claim makes; a kept send answers the one it was
+-- made with, so its body stays the same whatever the processor's configuration now says.
+--
+-- The limits are the GCRA of rate_limit_take_batch taken for the whole claim at once: under
+-- the same advisory locks (class 1380712448, each key's hashtext, in hash order), a key that
+-- n rows want admits the first floor((tau - (tat - now)) / interval) of them, which is what n
+-- takes of cost 1 one after the other would admit, and its TAT moves on by one interval per
+-- row admitted. A row needs both its recipient's key and the global one; the global key is
+-- asked only for the rows their recipient admitted. A refused row waits until its own unit
+-- would fit, so the rows behind one refusal queue one interval apart. The rows of a kept send
+-- are not counted again: they were when the send was made, and its retry is the same
+-- request (counting a batch of 100 again would need the whole minute's quota free at once).
+-- tests/email_limits_test.ts checks the takes against rate_limit_take_batch's.
 create function public.claim_email_batch(
-  p_worker text, p_max integer, p_queue text default 'default', p_now_us bigint default null
+  p_worker text, p_max integer, p_queue text default 'default', p_sender text default null,
+  p_now_us bigint default null
 )
 returns table (
-  send_id uuid, send_key text, endpoint text, send_position integer, id uuid, to_email text,
-  subject text, html text, text text, tags jsonb, attachments jsonb, attempts integer, max_attempts integer
+  send_id uuid, send_key text, endpoint text, sender text, locked_until timestamptz, send_position integer,
+  id uuid, to_email text, subject text, html text, text text, tags jsonb, attachments jsonb, attempts integer,
+  max_attempts integer
 )
 language plpgsql volatile security definer
 set search_path = ''
 as $$
 #variable_conflict use_column
 declare
-  v_now timestamptz := coalesce(to_timestamp(p_now_us / 1e6), clock_timestamp());
   s public.email_settings;
   v_ids uuid[];
-  v_limits bigint[];
+  v_now_us bigint;
+  v_now timestamptz;
   -- The default queue's keys are the ones email_rate_limit_take has always used.
   v_prefix text := case when p_queue = 'default' then 'email:' else 'email:' || p_queue || ':' end;
+  v_global_int bigint;
+  v_recipient_int bigint;
 begin
   select * into s from public.email_settings where queue = p_queue;
   if not found then
     raise exception 'no e-mail queue %', p_queue using errcode = 'UR007';
   end if;
-  create temporary table if not exists email_claim (
-    id uuid primary key, send_id uuid, to_email text, attempts integer, solo boolean, inline boolean,
-    rn integer, pos integer, admitted boolean, retry_after_us bigint, recipient_rank integer,
-    lease_lost boolean
-  ) on commit drop;
-  truncate email_claim;
+  v_global_int := 60000000 / s.global_per_minute;
+  v_recipient_int := 60000000 / s.recipient_per_minute;
+  v_now := coalesce(to_timestamp(p_now_us / 1e6), clock_timestamp());
 
   -- Due rows, oldest first; a row whose lease ran out is due again.
-  insert into email_claim (id, send_id, to_email, attempts, solo, inline, rn, lease_lost)
-  select q.id, q.send_id, lower(q.to_email), q.attempts, q.solo, q.attachments is not null,
-         row_number() over (order by q.next_retry_at, q.id), q.locked_until is not null
-    from (select q.* from public.email_queue q
+  select array_agg(d.id order by d.next_retry_at, d.id) into v_ids
+    from (select q.id, q.next_retry_at from public.email_queue q
            where q.queue = p_queue and q.status in ('pending', 'failed') and q.next_retry_at <= v_now
              and (q.locked_until is null or q.locked_until < v_now)
            order by q.next_retry_at, q.id
            limit p_max
-             for update skip locked) q;
-
-  -- A send is retried whole or not at all: its other rows join the claim, and a send of
-  -- which another worker holds a row is left for now.
-  insert into email_claim (id, send_id, to_email, attempts, solo, inline, rn, lease_lost)
-  select q.id, q.send_id, lower(q.to_email), q.attempts, q.solo, q.attachments is not null, 1000000 + q.send_position,
-         q.locked_until is not null
-    from public.email_queue q
-   where q.send_id in (select c.send_id from email_claim c where c.send_id is not null)
-     and q.id not in (select c.id from email_claim c)
-     and q.status in ('pending', 'failed')
-     for update skip locked;
-  delete from email_claim c
-   where c.send_id in (select c2.send_id from email_claim c2 join public.email_sends es on es.id = c2.send_id
-                        group by c2.send_id, es.size having count(*) <> es.size);
-
-  -- A lease that ran out is a try whose outcome nobody recorded: its send may have reached
-  -- the provider.
-  update public.email_sends es set outcome_unknown = true
-   where es.id in (select c.send_id from email_claim c where c.lease_lost) and not es.outcome_unknown;
-  -- Keys out for 23 hours with an unknown outcome are never sent again automatically, and a
-  -- row whose last try was lost so is out of tries.
-  update public.email_queue q
-     set status = 'dead_letter', locked_by = null, locked_until = null, updated_at = v_now,
-         error = case when c.attempts > q.max_attempts
-                      then 'outcome_unknown: the last try ended without an answer being recorded'
-                      else 'outcome_unknown: no answer was recorded and the provider''s idempotency key may have expired' end
-    from email_claim c left join public.email_sends es on es.id = c.send_id
-   where q.id = c.id
-     and ((es.outcome_unknown and es.created_at < v_now - interval '23 hours') or c.attempts > q.max_attempts);
-  delete from email_claim c
-   where c.id in (select q.id from public.email_queue q join email_claim c2 on c2.id = q.id
-                   where q.status = 'dead_letter');
-
-  -- The e-mail limits, one request of two keys per row, in due order.
-  select array_agg(c.id order by c.rn) into v_ids from email_claim c;
+             for update skip locked) d;
   if v_ids is null then
     return;
   end if;
-  select public.rate_limit_take_batch(
-           array_agg(k.key order by c.rn, k.ord), array_agg(k.count order by c.rn, k.ord),
-           array_agg(60000000::bigint order by c.rn, k.ord), array_agg(k.count order by c.rn, k.ord),
-           array_agg(c.n::integer order by c.rn, k.ord),
-           (select array_agg(1::bigint) from email_claim), (select array_agg(p_now_us) from email_claim))
-    into v_limits
-    from (select c.*, row_number() over (order by c.rn) as n from email_claim c) c,
-         lateral (values (1, v_prefix || 'global', s.global_per_minute),
-                         (2, v_prefix || 'to:' || c.to_email, s.recipient_per_minute)) k(ord, key, count);
-  update email_claim c
-     set admitted = v_limits[12 * (n.n - 1) + 1] = 1 and v_limits[12 * (n.n - 1) + 7] = 1,
-         retry_after_us = greatest(case when v_limits[12 * (n.n - 1) + 1] = 0 then v_limits[12 * (n.n - 1) + 4] end,
-                                   case when v_limits[12 * (n.n - 1) + 7] = 0 then v_limits[12 * (n.n - 1) + 10] end)
-    from (select c2.id, row_number() over (order by c2.rn) as n from email_claim c2) n
-   where n.id = c.id;
-  -- A send goes whole: one refused row defers all of its rows.
-  update email_claim c
-     set admitted = false,
-         retry_after_us = (select max(c2.retry_after_us) from email_claim c2 where c2.send_id = c.send_id)
-   where c.send_id is not null
-     and exists (select 1 from email_claim c2 where c2.send_id = c.send_id and not c2.admitted);
-  -- Refused rows queue behind each other per recipient, one interval apart.
-  update email_claim c set recipient_rank = r.rank
-    from (select c2.id, row_number() over (partition by c2.to_email order by c2.rn) - 1 as rank
-            from email_claim c2 where not c2.admitted) r
-   where r.id = c.id;
-  update public.email_queue q
-     set next_retry_at = v_now + make_interval(secs => (c.retry_after_us
-                           + c.recipient_rank * (60000000 / s.recipient_per_minute)) / 1e6),
-         deferrals = q.deferrals + 1, locked_by = null, locked_until = null, updated_at = v_now
-    from email_claim c
-   where q.id = c.id and not c.admitted;
-  delete from email_claim c where not c.admitted;
 
-  -- New sends for rows that have none: first tries without attachments in batches, the
-  -- rest alone. (A data-modifying WITH runs once whether or not it is read; `grouped` is
-  -- materialised, so each send's id is drawn once.)
-  with batchable as (
-    select c.id, c.rn, c.attempts, not c.solo and not c.inline as batchable
-      from email_claim c where c.send_id is null
-  ), fresh as (
-    select b.id, b.rn,
-           case when b.batchable
-                then b.attempts * 1000000::bigint
-                     + (row_number() over (partition by b.batchable, b.attempts order by b.rn) - 1) / s.batch_size
-                else -row_number() over (order by b.rn) end as grp
-      from batchable b
-  ), placed as (
-    select f.id, f.grp, (row_number() over (partition by f.grp order by f.rn) - 1)::integer as pos from fresh f
-  ), grouped as (
-    select p.grp, gen_random_uuid() as send_id, count(*)::integer as size from placed p group by p.grp
-  ), made as (
-    insert into public.email_sends (id, endpoint, size, created_at)
-    select g.send_id, case when g.size > 1 then 'batch' else 'email' end, g.size, v_now from grouped g
-  )
-  update email_claim c
-     set send_id = g.send_id, pos = p.pos
-    from placed p join grouped g on g.grp = p.grp
-   where c.id = p.id;
+  -- Rows of an earlier send whose outcome is unknown (rare: a crash, a timeout, a 5xx).
+  if exists (select 1 from public.email_queue q where q.id = any (v_ids) and q.send_id is not null) then
+    v_ids := public.email_claim_kept_sends(v_ids, v_now);
+    if cardinality(v_ids) = 0 then
+      return;
+    end if;
+  end if;
 
-  update public.email_queue q
-     set locked_by = p_worker, locked_until = v_now + make_interval(secs => s.lease_seconds),
-         attempts = q.attempts + 1, send_id = c.send_id,
-         send_position = case when q.send_id is null then c.pos else q.send_position end,
-         updated_at = v_now
-    from email_claim c
-   where q.id = c.id;
+  perform pg_advisory_xact_lock(1380712448, h)
+     from (select distinct hashtext(k) as h
+             from (select v_prefix || 'global' as k
+                   union all
+                   select v_prefix || 'to:' || lower(q.to_email) from public.email_queue q where q.id = any (v_ids)) keys) d
+    order by h;
+  v_now_us := coalesce(p_now_us, (extract(epoch from clock_timestamp()) * 1000000)::bigint);
 
   return query
-  select q.send_id, 'usher-send/' || q.send_id, es.endpoint, q.send_position, q.id, q.to_email, q.subject,
-         q.html, q.text, q.tags, q.attachments, q.attempts, q.max_attempts
-    from public.email_queue q join email_claim c on c.id = q.id join public.email_sends es on es.id = q.send_id
-   order by q.send_id, q.send_position;
+  with picked as (
+    select q.id, u.ord, q.send_id, q.attempts, q.max_attempts, q.solo, q.attachments is not null as inline,
+           v_prefix || 'to:' || lower(q.to_email) as rkey
+      from unnest(v_ids) with ordinality u(id, ord) join public.email_queue q on q.id = u.id
+  ), state as (
+    select k.key, greatest(nullif(r.tat_us, 0), v_now_us) as tat
+      from (select distinct p.rkey as key from picked p union all select v_prefix || 'global') k
+      left join public.rate_limits r on r.key = k.key
+  ), by_recipient as (
+    select p.*, st.tat as rtat,
+           row_number() over (partition by p.rkey, p.send_id is null order by p.ord) as rrank
+      from picked p join state st on st.key = p.rkey
+  ), recipient_ok as (
+    select b.*, b.send_id is not null
+             or b.rrank <= (v_recipient_int * s.recipient_per_minute - (b.rtat - v_now_us)) / v_recipient_int as r_ok
+      from by_recipient b
+  ), by_global as (
+    select r.*, (select st.tat from state st where st.key = v_prefix || 'global') as gtat,
+           row_number() over (partition by r.r_ok and r.send_id is null order by r.ord) as grank
+      from recipient_ok r
+  ), decided as (
+    select g.*,
+           g.send_id is not null
+             or (g.r_ok and g.grank <= (v_global_int * s.global_per_minute - (g.gtat - v_now_us)) / v_global_int)
+             as admitted,
+           case when not g.r_ok then g.rtat + g.rrank * v_recipient_int - v_recipient_int * s.recipient_per_minute - v_now_us
+                else g.gtat + g.grank * v_global_int - v_global_int * s.global_per_minute - v_now_us end as defer_us
+      from by_global g
+  ), taken as (
+    insert into public.rate_limits as r (key, tat_us)
+    select t.key, st.tat + t.n * t.interval
+      from (select d.rkey as key, count(*) as n, v_recipient_int as interval from decided d
+             where d.admitted and d.send_id is null group by d.rkey
+            union all
+            select v_prefix || 'global', count(*), v_global_int from decided d
+             where d.admitted and d.send_id is null having count(*) > 0) t
+      join state st on st.key = t.key
+    on conflict (key) do update set tat_us = excluded.tat_us
+  ), deferred as (
+    update public.email_queue q
+       set next_retry_at = v_now + make_interval(secs => greatest(d.defer_us, 0) / 1e6),
+           deferrals = q.deferrals + 1, locked_by = null, locked_until = null, updated_at = v_now
+      from decided d
+     where q.id = d.id and not d.admitted
+  ), fresh as (
+    -- New sends for rows that have none: rows of equal attempts and max_attempts without
+    -- attachments in batches (so every retry decision is the same for all of a batch), the
+    -- rest alone.
+    select d.id, d.ord,
+           case when not d.solo and not d.inline
+                then (d.attempts * 100 + d.max_attempts) * 1000000::bigint
+                     + (row_number() over (partition by (not d.solo and not d.inline), d.attempts, d.max_attempts
+                                           order by d.ord) - 1) / s.batch_size
+                else -d.ord end as grp
+      from decided d where d.admitted and d.send_id is null
+  ), placed as (
+    select f.id, f.grp, (row_number() over (partition by f.grp order by f.ord) - 1)::integer as pos from fresh f
+  ), grouped as (
+    -- Materialised (it draws from gen_random_uuid), so each send's id is drawn once.
+    select p.grp, gen_random_uuid() as send_id, count(*)::integer as size,
+           case when count(*) > 1 then 'batch' else 'email' end as endpoint
+      from placed p group by p.grp
+  ), made as (
+    insert into public.email_sends (id, endpoint, size, sender, created_at)
+    select g.send_id, g.endpoint, g.size, p_sender, v_now from grouped g
+  ), assigned as (
+    select d.id, coalesce(g.send_id, d.send_id) as send_id, p.pos, coalesce(g.endpoint, es.endpoint) as endpoint,
+           case when g.send_id is null then es.sender else p_sender end as sender
+      from decided d left join placed p on p.id = d.id left join grouped g on g.grp = p.grp
+      left join public.email_sends es on es.id = d.send_id
+     where d.admitted
+  ), leased as (
+    update public.email_queue q
+       set locked_by = p_worker, locked_until = v_now + make_interval(secs => s.lease_seconds),
+           attempts = q.attempts + 1, send_id = a.send_id, send_position = coalesce(a.pos, q.send_position),
+           updated_at = v_now
+      from assigned a
+     where q.id = a.id
+    returning q.send_id, a.endpoint, a.sender, q.locked_until, q.send_position, q.id, q.to_email, q.subject, q.html,
+              q.text, q.tags, q.attachments, q.attempts, q.max_attempts
+  )
+  select l.send_id, 'usher-send/' || l.send_id, l.endpoint, l.sender, l.locked_until, l.send_position, l.id,
+         l.to_email, l.subject, l.html, l.text, l.tags, l.attachments, l.attempts, l.max_attempts
+    from leased l
+   order by l.send_id, l.send_position;
+end
+$$;
+
+-- The rare part of a claim: rows of a send whose outcome is unknown. A send is retried whole
+-- or not at all, so its other rows join the claim, and a send of which another worker holds
+-- a row is left for now. A lease that ran out marks its send's outcome unknown. These become
+-- dead letters, for a person to settle: a send whose key has been out 23 hours, a send whose
+-- last try was lost with no try left, and a send that no longer has all its rows to retry
+-- (which sending would change its body). Answers the claim's rows, in due order, the joined
+-- ones after.
+create function public.email_claim_kept_sends(p_ids uuid[], p_now timestamptz)
+returns uuid[]
+language plpgsql volatile security definer
+set search_path = ''
+as $$
+declare
+  v_ids uuid[];
+begin
+  v_ids := p_ids || array(
+    select q.id from public.email_queue q
+     where q.send_id in (select q2.send_id from public.email_queue q2 where q2.id = any (p_ids) and q2.send_id is not null)
+       and not q.id = any (p_ids) and q.status in ('pending', 'failed')
+     order by q.send_id, q.send_position
+       for update skip locked);
+  update public.email_sends es set outcome_unknown = true
+   where not es.outcome_unknown
+     and es.id in (select q.send_id from public.email_queue q where q.id = any (v_ids) and q.locked_until is not null);
+  with sends as (
+    select es.id, es.size, es.outcome_unknown, es.created_at,
+           (select count(*) from public.email_queue q where q.send_id = es.id and q.status in ('pending', 'failed')) as live,
+           (select count(*) from public.email_queue q where q.send_id = es.id and q.id = any (v_ids)) as mine,
+           (select bool_or(q.attempts > q.max_attempts) from public.email_queue q
+             where q.send_id = es.id and q.id = any (v_ids)) as spent
+      from public.email_sends es
+     where es.id in (select q.send_id from public.email_queue q where q.id = any (v_ids))
+  )
+  update public.email_queue q
+     set status = 'dead_letter', locked_by = null, locked_until = null, updated_at = p_now,
+         error = case when x.outcome_unknown and x.created_at < p_now - interval '23 hours'
+                      then 'outcome_unknown: no answer was recorded and the provider''s idempotency key may have expired'
+                      when x.spent then 'outcome_unknown: the last try ended without an answer being recorded'
+                      else 'outcome_unknown: the send lost some of its e-mails and cannot be made again' end
+    from sends x
+   where q.id = any (v_ids) and q.send_id = x.id and x.mine = x.live
+     and ((x.outcome_unknown and x.created_at < p_now - interval '23 hours') or x.spent or x.live < x.size);
+  -- What is left: rows of no send, and sends of which this claim holds every row.
+  return array(
+    select u.id from unnest(v_ids) with ordinality u(id, ord) join public.email_queue q on q.id = u.id
+     where q.status <> 'dead_letter'
+       and (q.send_id is null
+            or (select count(*) from unnest(v_ids) v join public.email_queue q2 on q2.id = v
+                 where q2.send_id = q.send_id and q2.status <> 'dead_letter')
+               = (select es.size from public.email_sends es where es.id = q.send_id))
+     order by u.ord);
 end
 $$;
 
@@ -382,13 +449,15 @@ $$;
 -- Records a failed send for the worker holding its lease, one decision for all its rows:
 --   retry        rows failed until p_next_retry_at;
 --   defer        not tried after all (a quota): the attempt is given back;
---   split        a batch refused whole: the attempt is given back and each row goes alone;
+--   split        a batch refused whole by the provider's validation (400, 422): the attempt is
+--                given back and each row goes alone;
 --   dead_letter  no retry is left.
 -- p_unknown says the answer (or its absence: a timeout, a dropped connection, a 5xx) leaves
 -- open whether the provider accepted the request. A send that has ever had an unknown
 -- outcome keeps its rows and key whatever comes next, since the provider may hold an
 -- accepted request under that key; any other is dissolved, and its rows go under a new key.
--- (A split of such a send would change its body, so its rows become dead letters instead.)
+-- A split dissolves the send in any case: the provider validated this very body under this
+-- key and refused it, so nothing is stored under the key.
 create function public.fail_email_send(
   p_send_id uuid, p_worker text, p_outcome text, p_unknown boolean, p_next_retry_at timestamptz, p_error text
 )
@@ -398,32 +467,57 @@ set search_path = ''
 as $$
 declare
   v_keep boolean;
-  v_outcome text := p_outcome;
   v_count integer;
 begin
   if p_outcome is null or p_outcome not in ('retry', 'defer', 'split', 'dead_letter') then
     raise exception 'fail_email_send: unknown outcome %', p_outcome using errcode = 'UR007';
   end if;
+  -- The rows before their send, in the order a claim locks them, so the two cannot deadlock.
+  perform 1 from public.email_queue q where q.send_id = p_send_id for update;
   update public.email_sends es set outcome_unknown = es.outcome_unknown or p_unknown
    where es.id = p_send_id
-  returning es.outcome_unknown into v_keep;
+  returning es.outcome_unknown and p_outcome <> 'split' into v_keep;
   v_keep := coalesce(v_keep, false);
-  if v_outcome = 'split' and v_keep then
-    v_outcome := 'dead_letter';
-  end if;
   update public.email_queue q
-     set status = case v_outcome when 'dead_letter' then 'dead_letter' when 'retry' then 'failed' else q.status end,
-         attempts = q.attempts - case when v_outcome in ('defer', 'split') then 1 else 0 end,
-         deferrals = q.deferrals + case when v_outcome = 'defer' then 1 else 0 end,
+     set status = case p_outcome when 'dead_letter' then 'dead_letter' when 'retry' then 'failed' else q.status end,
+         attempts = q.attempts - case when p_outcome in ('defer', 'split') then 1 else 0 end,
+         deferrals = q.deferrals + case when p_outcome = 'defer' then 1 else 0 end,
          next_retry_at = coalesce(p_next_retry_at, now()),
          error = left(p_error, 500),
-         solo = q.solo or v_outcome = 'split',
+         solo = q.solo or p_outcome = 'split',
          send_id = case when v_keep then q.send_id end,
          send_position = case when v_keep then q.send_position end,
          locked_by = null, locked_until = null, updated_at = now()
    where q.send_id = p_send_id and q.locked_by = p_worker and q.status in ('pending', 'failed');
   get diagnostics v_count = row_count;
   if not v_keep and v_count > 0 then
+    delete from public.email_sends es where es.id = p_send_id;
+  end if;
+  return v_count;
+end
+$$;
+
+-- Gives back a send its worker claimed but will not make (its lease or its run would end
+-- first): the attempt is returned and the rows are due again at once, under the same key if
+-- the send's outcome was ever unknown, dissolved otherwise (nothing went out under it).
+create function public.release_email_send(p_send_id uuid, p_worker text)
+returns integer
+language plpgsql volatile security definer
+set search_path = ''
+as $$
+declare
+  v_keep boolean;
+  v_count integer;
+begin
+  perform 1 from public.email_queue q where q.send_id = p_send_id for update;
+  select es.outcome_unknown into v_keep from public.email_sends es where es.id = p_send_id;
+  update public.email_queue q
+     set attempts = q.attempts - 1, locked_by = null, locked_until = null, updated_at = now(),
+         send_id = case when v_keep then q.send_id end,
+         send_position = case when v_keep then q.send_position end
+   where q.send_id = p_send_id and q.locked_by = p_worker and q.status in ('pending', 'failed');
+  get diagnostics v_count = row_count;
+  if not coalesce(v_keep, false) and v_count > 0 then
     delete from public.email_sends es where es.id = p_send_id;
   end if;
   return v_count;
@@ -440,11 +534,16 @@ as $$
     from public.email_queue q where q.queue = p_queue and q.status in ('pending', 'failed')
 $$;
 
--- Puts dead letters back in the queue: the given ids, or every dead letter since p_since.
--- A dead letter whose send still holds a key younger than 23 hours is replayed with its
--- whole send, so the provider recognises the request; any other goes under a new key.
--- Answers the ids replayed.
-create function public.replay_email_dead_letters(p_ids uuid[] default null, p_since timestamptz default null)
+-- Puts dead letters back in the queue: the given ids, or every dead letter of p_queue since
+-- p_since. A dead letter whose send still holds a key younger than 23 hours is replayed with
+-- its whole send, so the provider recognises the request; any other goes under a new key. A
+-- replay by time leaves out `outcome_unknown` dead letters unless p_include_unknown: each may
+-- have been delivered, and sending it under a new key is a person's decision, one by one or
+-- all at once, not a side effect. Answers the ids replayed.
+create function public.replay_email_dead_letters(
+  p_ids uuid[] default null, p_since timestamptz default null, p_queue text default 'default',
+  p_include_unknown boolean default false
+)
 returns setof uuid
 language plpgsql volatile security definer
 set search_path = ''
@@ -457,7 +556,9 @@ begin
   with chosen as (
     select q.id, q.send_id from public.email_queue q
      where q.status = 'dead_letter'
-       and (p_ids is null or q.id = any (p_ids)) and (p_since is null or q.updated_at >= p_since)
+       and (p_ids is not null and q.id = any (p_ids)
+            or p_ids is null and q.queue = p_queue and q.updated_at >= p_since
+               and (p_include_unknown or coalesce(q.error, '') not like 'outcome_unknown:%'))
   ), whole as (
     select q.id from public.email_queue q
       join public.email_sends es on es.id = q.send_id
@@ -499,31 +600,40 @@ as $$
     from public.email_queue where queue = p_queue
 $$;
 
--- Sends with no row left (all sent, replayed under a new key or deleted) are history only.
-create function public.email_sends_cleanup()
+-- Retention: a sent e-mail's row (its address, its body, its attachments) is kept 30 days,
+-- for support and for the delivery events issue 10 records against it, then deleted; a send
+-- with no row left to retry is history once its key has expired.
+create function public.email_queue_cleanup()
 returns integer
 language sql volatile security definer
 set search_path = ''
 as $$
-  with gone as (
+  with sent as (
+    delete from public.email_queue q where q.status = 'sent' and q.sent_at < now() - interval '30 days'
+    returning 1
+  ), gone as (
     delete from public.email_sends es
      where es.created_at < now() - interval '25 hours'
-       and not exists (select 1 from public.email_queue q where q.send_id = es.id and q.status <> 'sent')
+       and not exists (select 1 from public.email_queue q where q.send_id = es.id and q.status in ('pending', 'failed'))
     returning 1
   )
-  select count(*)::integer from gone
+  select ((select count(*) from sent) + (select count(*) from gone))::integer
 $$;
-select cron.schedule('email-sends-cleanup', '17 * * * *', $$select public.email_sends_cleanup()$$);
+select cron.schedule('email-queue-cleanup', '17 * * * *', $$select public.email_queue_cleanup()$$);
 
 revoke execute on function public.enqueue_email(text, text, text, text, jsonb, jsonb, text, integer, text),
-  public.claim_email_batch(text, integer, text, bigint), public.email_send_slot(text, bigint),
+  public.claim_email_batch(text, integer, text, text, bigint), public.email_claim_kept_sends(uuid[], timestamptz),
+  public.email_send_slot(text, bigint),
   public.complete_email_send(uuid, text, text[]), public.fail_email_send(uuid, text, text, boolean, timestamptz, text),
-  public.email_next_due(text), public.replay_email_dead_letters(uuid[], timestamptz), public.email_queue_health(text),
-  public.email_sends_cleanup()
+  public.release_email_send(uuid, text),
+  public.email_next_due(text), public.replay_email_dead_letters(uuid[], timestamptz, text, boolean), public.email_queue_health(text),
+  public.email_queue_cleanup()
   from public, anon, authenticated;
 grant execute on function public.enqueue_email(text, text, text, text, jsonb, jsonb, text, integer, text),
-  public.claim_email_batch(text, integer, text, bigint), public.email_send_slot(text, bigint),
+  public.claim_email_batch(text, integer, text, text, bigint), public.email_claim_kept_sends(uuid[], timestamptz),
+  public.email_send_slot(text, bigint),
   public.complete_email_send(uuid, text, text[]), public.fail_email_send(uuid, text, text, boolean, timestamptz, text),
-  public.email_next_due(text), public.replay_email_dead_letters(uuid[], timestamptz), public.email_queue_health(text),
-  public.email_sends_cleanup()
+  public.release_email_send(uuid, text),
+  public.email_next_due(text), public.replay_email_dead_letters(uuid[], timestamptz, text, boolean), public.email_queue_health(text),
+  public.email_queue_cleanup()
   to service_role;

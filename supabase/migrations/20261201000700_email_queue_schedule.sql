@@ -3,7 +3,7 @@
 -- "Scheduling Edge Functions" does. An operator stores the two secrets once per project
 -- (docs/local-pg-net.md); the local stack stores its own and stands in for pg_net and Vault
 -- with the same names. Debian's pg_cron (1.4) has no schedules below a minute; a run keeps
--- claiming for 45 s (EMAIL_RUN_BUDGET_MS), so the queue is worked almost all the time and
+-- claiming for 35 s (EMAIL_RUN_BUDGET_MS), so the queue is worked almost all the time and
 -- the 1 s and 5 s retries happen within a run.
 
 do $$

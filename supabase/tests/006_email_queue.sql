@@ -2,7 +2,7 @@
 -- client rights), and its transitions keep their promises: one row per idempotency key, a
 -- reused key refused, leases that only their holder settles, dead letters replayed.
 begin;
-select plan(31);
+select plan(34);
 
 select ok((select bool_and(relrowsecurity) from pg_class
             where oid in ('public.email_queue'::regclass, 'public.email_sends'::regclass,
@@ -32,6 +32,7 @@ begin
     $q$select public.complete_email_send(gen_random_uuid(), 'w', array['id'])$q$,
     $q$select public.fail_email_send(gen_random_uuid(), 'w', 'retry', false, now(), 'x')$q$,
     $q$select public.replay_email_dead_letters(null, now() - interval '1 day')$q$,
+    $q$select public.release_email_send(gen_random_uuid(), 'w')$q$,
     $q$select public.email_queue_health()$q$
   ] loop
     begin
@@ -50,6 +51,11 @@ select is_empty($$ select pg_temp.refused('authenticated') $$,
                 'authenticated is refused every table and function of the queue');
 
 set local role service_role;
+select throws_ok($$ update public.email_queue set status = 'sent' $$, '42501', null,
+                 'even the service role changes rows only through the queue''s functions');
+select throws_ok($$ delete from public.email_sends $$, '42501', null, 'and cannot delete a send''s record');
+select throws_ok($$ select public.invoke_edge_function('process-email-queue') $$, '42501', null,
+                 'only pg_cron''s owner calls functions over pg_net');
 insert into public.email_settings (queue, batch_size) values ('pgtap', 2);
 
 create temporary table first_row on commit drop as

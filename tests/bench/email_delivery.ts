@@ -34,8 +34,9 @@ try {
   // The real client, with the refusals it meets counted on the way.
   const refusals: string[] = [];
   const sender: Sender = {
-    async send(key, batch, isBatch) {
-      const outcome = await resend.send(key, batch, isBatch);
+    from: resend.from,
+    async send(key, batch, isBatch, from) {
+      const outcome = await resend.send(key, batch, isBatch, from);
       if (!outcome.ok) refusals.push(outcome.summary);
       return outcome;
     },

@@ -40,6 +40,7 @@ const quiet = new Logger(() => (level, message) => {
 });
 
 const noop: Sender = {
+  from: "bench@usher.example",
   send: (_key, emails) => Promise.resolve({ ok: true, ids: emails.map(() => crypto.randomUUID()) }),
 };
 

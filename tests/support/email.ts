@@ -117,7 +117,7 @@ export function spawnProcessor(queue: string, apiBase: string, budgetMs = 60_000
       RESEND_API_BASE: apiBase,
       RESEND_API_KEY: "re_test_key",
       EMAIL_FROM: "Usher <tickets@usher.test>",
-      EMAIL_SEND_TIMEOUT_MS: "2000",
+      EMAIL_SEND_TIMEOUT_MS: "1000",
       LOG_LEVEL: "error",
     },
     stdout: "piped",

@@ -54,8 +54,9 @@ function narrated(say: (line: string) => void): Sender {
   const client = new ResendClient(fakeResend, "re_demo_key", from, 2_000);
   const started = performance.now();
   return {
-    async send(key, emails, batch) {
-      const outcome = await client.send(key, emails, batch);
+    from,
+    async send(key, emails, batch, sender) {
+      const outcome = await client.send(key, emails, batch, sender);
       const at = ((performance.now() - started) / 1000).toFixed(1);
       say(
         `+${at} s  ${emails.length} e-mail${emails.length > 1 ? "s" : ""} → ${outcome.ok ? "sent" : outcome.summary}`,
@@ -69,7 +70,7 @@ function run(sql: Sql, sender: Sender, queue: string, budgetMs: number) {
   return runProcessor({ sql, sender, log: logger({ demo: "email" }, () => {}) }, {
     worker: `demo/${crypto.randomUUID()}`,
     queue,
-    budgetMs: budgetMs + 2_000,
+    budgetMs,
     sendMs: 2_000,
     pollMs: 100,
   });
@@ -161,7 +162,7 @@ export const emailSteps: Step[] = [
   {
     title: "a processor killed (SIGKILL) mid-batch: 300 e-mails, nothing lost or sent twice",
     run: (say) =>
-      withQueue({ batchSize: 50, leaseSeconds: 2 }, async (sql, queue) => {
+      withQueue({ batchSize: 50, leaseSeconds: 3 }, async (sql, queue) => {
         await enqueueBulk(sql, queue, 300);
         const before = (await deliveriesOf(`Ticket `)).length;
         const doomed = spawnProcessor(queue, fakeResend);
@@ -191,7 +192,11 @@ export const emailSteps: Step[] = [
         const [dead] = await sql`select status, error from public.email_queue where id = ${id}`;
         say(`${dead.status}: ${dead.error}`);
         const replayed = await sql`select public.replay_email_dead_letters(array[${id}]::uuid[]) as id`;
-        say(`tools/email-queue.ts replay --id ${id.slice(0, 8)}… → ${replayed.length} replayed`);
+        say(
+          `replay_email_dead_letters(array['${
+            id.slice(0, 8)
+          }…']), as tools/email-queue.ts replay --id does → ${replayed.length} replayed`,
+        );
         await run(sql, narrated(say), queue, 0);
         const [row] = await sql`select status from public.email_queue where id = ${id}`;
         expect(dead.status === "dead_letter" && row.status === "sent", `${dead.status} then ${row.status}`);

@@ -47,9 +47,9 @@ export class ResendClient {
   ) {}
 
   /** The request body, deterministic for the same e-mails. */
-  body(emails: OutgoingEmail[], batch: boolean): string {
+  body(emails: OutgoingEmail[], batch: boolean, from = this.from): string {
     const objects = emails.map((e) => {
-      const o: Record<string, unknown> = { from: this.from, to: [e.to], subject: e.subject, html: e.html };
+      const o: Record<string, unknown> = { from, to: [e.to], subject: e.subject, html: e.html };
       if (e.text) o.text = e.text;
       if (e.tags && e.tags.length > 0) o.tags = e.tags.map((t) => ({ name: t.name, value: t.value }));
       if (e.attachments && e.attachments.length > 0) {
@@ -65,7 +65,7 @@ export class ResendClient {
     return JSON.stringify(batch ? objects : objects[0]);
   }
 
-  async send(idempotencyKey: string, emails: OutgoingEmail[], batch: boolean): Promise<SendOutcome> {
+  async send(idempotencyKey: string, emails: OutgoingEmail[], batch: boolean, from = this.from): Promise<SendOutcome> {
     let res: Response;
     try {
       res = await fetch(`${this.apiBase}${batch ? "/emails/batch" : "/emails"}`, {
@@ -75,7 +75,7 @@ export class ResendClient {
           "content-type": "application/json",
           "idempotency-key": idempotencyKey,
         },
-        body: this.body(emails, batch),
+        body: this.body(emails, batch, from),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (e) {
