@@ -224,6 +224,7 @@ declare
   v_prefix text := case when p_queue = 'default' then 'email:' else 'email:' || p_queue || ':' end;
   v_global_int bigint;
   v_recipient_int bigint;
+  v_keys text[];
 begin
   select * into s from public.email_settings where queue = p_queue;
   if not found then
@@ -253,12 +254,11 @@ begin
     end if;
   end if;
 
-  perform pg_advisory_xact_lock(1380712448, h)
-     from (select distinct hashtext(k) as h
-             from (select v_prefix || 'global' as k
-                   union all
-                   select v_prefix || 'to:' || lower(q.to_email) from public.email_queue q where q.id = any (v_ids)) keys) d
-    order by h;
+  v_keys := array(select distinct k
+                    from (select v_prefix || 'global' as k
+                          union all
+                          select v_prefix || 'to:' || lower(q.to_email) from public.email_queue q where q.id = any (v_ids)) x);
+  perform pg_advisory_xact_lock(1380712448, h) from (select distinct hashtext(k) as h from unnest(v_keys) k) d order by h;
   v_now_us := coalesce(p_now_us, (extract(epoch from clock_timestamp()) * 1000000)::bigint);
 
   return query
@@ -267,9 +267,10 @@ begin
            v_prefix || 'to:' || lower(q.to_email) as rkey
       from unnest(v_ids) with ordinality u(id, ord) join public.email_queue q on q.id = u.id
   ), state as (
+    -- The keys' rows by their primary key, however many other keys the limiter holds.
     select k.key, greatest(nullif(r.tat_us, 0), v_now_us) as tat
-      from (select distinct p.rkey as key from picked p union all select v_prefix || 'global') k
-      left join public.rate_limits r on r.key = k.key
+      from unnest(v_keys) k(key)
+      left join (select r.key, r.tat_us from public.rate_limits r where r.key = any (v_keys)) r on r.key = k.key
   ), by_recipient as (
     select p.*, st.tat as rtat,
            row_number() over (partition by p.rkey, p.send_id is null order by p.ord) as rrank
@@ -328,10 +329,11 @@ begin
     insert into public.email_sends (id, endpoint, size, sender, created_at)
     select g.send_id, g.endpoint, g.size, p_sender, v_now from grouped g
   ), assigned as (
-    select d.id, coalesce(g.send_id, d.send_id) as send_id, p.pos, coalesce(g.endpoint, es.endpoint) as endpoint,
-           case when g.send_id is null then es.sender else p_sender end as sender
+    select d.id, coalesce(g.send_id, d.send_id) as send_id, p.pos,
+           coalesce(g.endpoint, (select es.endpoint from public.email_sends es where es.id = d.send_id)) as endpoint,
+           case when g.send_id is null then (select es.sender from public.email_sends es where es.id = d.send_id)
+                else p_sender end as sender
       from decided d left join placed p on p.id = d.id left join grouped g on g.grp = p.grp
-      left join public.email_sends es on es.id = d.send_id
      where d.admitted
   ), leased as (
     update public.email_queue q
