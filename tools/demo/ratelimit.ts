@@ -89,7 +89,7 @@ export const rateLimitSteps: Step[] = [
         }
         say(`email_rate_limit_take × 12 → ${outcomes.join(", ")}`);
         expect(outcomes.filter((o) => o === "send").length === 10, "expected exactly 10 sends");
-        return "10 may go now, 2 wait for their retry-after (no e-mail is sent: the queue that sends lands later)";
+        return "10 may go now, 2 wait for their retry-after (the e-mail queue asks the same limits, below)";
       } finally {
         await sql`delete from public.rate_limits where key = ${`email:to:${recipient}`}`;
         await sql.end();
