@@ -57,6 +57,7 @@ required_commands=(
   "sha256sum coreutils (Debian)"
   "sleep coreutils (Debian)"
   "stat coreutils (Debian)"
+  "shellcheck shellcheck (Debian, installed here)"
   "sudo sudo (Debian; only when not run as root)"
   "supabase npm package supabase (npm ci in tools/cli, here)"
   "tail coreutils (Debian)"
@@ -87,7 +88,7 @@ if [ "${1:-}" = --check ]; then
 fi
 
 apt_packages=(postgresql-15 postgresql-15-cron postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
-  redis-server wrk curl)
+  redis-server wrk curl shellcheck)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,7 +4,7 @@
 # line, "N passed, N failed", totalled from each runner's own summary.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
-cd "$ROOT"
+cd "$ROOT" || exit 1
 logs="$LOCAL/test-logs"
 mkdir -p "$logs"
 passed=0 failed=0 broken=()

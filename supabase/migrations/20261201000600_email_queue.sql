@@ -563,25 +563,24 @@ begin
        and (p_ids is not null and q.id = any (p_ids)
             or p_ids is null and q.queue = p_queue and q.updated_at >= p_since
                and (p_include_unknown or coalesce(q.error, '') not like 'outcome_unknown:%'))
+  ), young as (
+    select es.id from public.email_sends es
+     where es.id in (select c.send_id from chosen c) and es.created_at >= now() - interval '23 hours'
   ), whole as (
-    select q.id from public.email_queue q
-      join public.email_sends es on es.id = q.send_id
-     where q.status = 'dead_letter' and es.created_at >= now() - interval '23 hours'
-       and q.send_id in (select c.send_id from chosen c)
+    -- A send whose key is young is replayed whole under it; any other row alone, re-keyed.
+    select q.id, true as keep from public.email_queue q
+     where q.status = 'dead_letter' and q.send_id in (select y.id from young y)
     union
-    select c.id from chosen c
+    select c.id, false from chosen c where c.send_id is null or c.send_id not in (select y.id from young y)
   )
   update public.email_queue q
-     set status = case when q.send_id is null then 'pending' else 'failed' end,
+     set status = case when w.keep then 'failed' else 'pending' end,
          attempts = 0, next_retry_at = now(), locked_by = null, locked_until = null, updated_at = now(),
-         send_id = case when exists (select 1 from public.email_sends es
-                                      where es.id = q.send_id and es.created_at >= now() - interval '23 hours')
-                        then q.send_id end,
-         send_position = case when exists (select 1 from public.email_sends es
-                                            where es.id = q.send_id and es.created_at >= now() - interval '23 hours')
-                              then q.send_position end,
+         send_id = case when w.keep then q.send_id end,
+         send_position = case when w.keep then q.send_position end,
          solo = true
-   where q.id in (select w.id from whole w)
+    from whole w
+   where q.id = w.id
   returning q.id;
 end
 $$;

@@ -8,7 +8,7 @@ import { logger } from "../../edge-functions/_shared/log.ts";
 import { ResendClient } from "../../edge-functions/_shared/providers/resend.ts";
 import { runProcessor, type Sender } from "../../edge-functions/process-email-queue/processor.ts";
 import { createQueue, dropQueue, enqueueBulk, enqueueMany, spawnProcessor } from "../../tests/support/email.ts";
-import { dbUrl, functionsUrl, stackEnv } from "../../tests/support/stack.ts";
+import { dbUrl, fn, stackEnv } from "../../tests/support/stack.ts";
 import { expect, type Step } from "./report.ts";
 
 const fakeResend = `http://127.0.0.1:${Deno.env.get("USHER_FAKE_RESEND_PORT") ?? 54412}`;
@@ -30,11 +30,8 @@ async function withQueue<T>(
 }
 
 function sendEmail(body: Record<string, unknown>): Promise<Response> {
-  return fetch(`${functionsUrl}/send-email`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${stackEnv.SUPABASE_SERVICE_ROLE_KEY}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
+  const init = { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+  return fn("send-email", init, stackEnv.SUPABASE_SERVICE_ROLE_KEY);
 }
 
 /** Tells the stack's fake Resend to fail in one of its ways (tests/fakes/fake.ts, resend.ts). */
