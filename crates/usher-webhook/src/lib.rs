@@ -14,8 +14,8 @@
 //! malformed header, because two timestamps leave it ambiguous which one was
 //! signed) and at least one `v1=`. Other schemes such as `v0=` and pairs it does
 //! not understand are ignored, as Stripe's libraries ignore them, so that a new
-//! scheme Stripe adds later does not break verification. The signature is the hex
-//! HMAC-SHA256 of `{t}.{payload}` keyed with the whole `whsec_…` string as its
+//! scheme Stripe adds later does not break verification. The signature is the
+//! lower-case hex (the one spelling, so no changed header verifies) of the HMAC-SHA256 of `{t}.{payload}` keyed with the whole `whsec_…` string as its
 //! bytes, prefix included, exactly as Stripe signs; the secret is not decoded.
 //!
 //! Timestamps are refused when they are more than the tolerance in the past

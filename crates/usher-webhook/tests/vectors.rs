@@ -89,7 +89,10 @@ fn stripe_header_shapes() {
         Err(Refusal::Mismatch)
     );
     assert_eq!(ok(&format!("t={T},v1={sig}00")), Err(Refusal::Mismatch));
-    assert_eq!(ok(&format!("t={T},v1={}", sig.to_uppercase())), Ok(T));
+    assert_eq!(
+        ok(&format!("t={T},v1={}", sig.to_uppercase())),
+        Err(Refusal::Mismatch)
+    );
     assert_eq!(ok(""), Err(Refusal::MissingTimestamp));
 }
 
