@@ -19,6 +19,15 @@
 // {"n","status","retryAfter"} (fake.ts), and POST /__drop or /__hold {"n":1,"when":"after"}
 // for dropNext and holdNext (`when` is "before" unless given); none of these is recorded.
 //
+// It also sends the webhooks Resend sends through Svix, on command: POST /__webhook
+// {"email_id","type","bounce"?,"copies"?,"svix_id"?} makes Resend's event of `type` about a
+// message it accepted (from, to and subject as that message had them; 404 for an id it never
+// answered), signs it with Standard Webhooks' own library and POSTs it `copies` times, one
+// after another, under one svix-id (Svix keeps the id across its retries), each copy signed
+// anew as of when it is sent. The answer is {"svix_id","event","deliveries":[{"status","body"}]};
+// a command that is wrong gets a 400 naming the field. The webhook is signed as of the real
+// time, which its receiver checks, whatever clock the fake's API keeps.
+//
 // Recording and failures on command come from fake.ts, which serves on an inner port. In front
 // of it a plain TCP listener speaks just enough HTTP/1.1 to relay each request, because some
 // failures a client must survive are not HTTP answers at all and Deno.serve cannot produce them:
@@ -26,13 +35,27 @@
 // the client gives up (holdNext). Either can happen before the message is accepted or after
 // it, when Resend has sent the e-mail but the client never learns its id. The relay also holds
 // each accepted answer for `processingMs`, during which its key counts as in flight.
+import { Webhook } from "npm:standardwebhooks@1.1.1";
 import { control, count, type Failure, type Fake, type Recorded, startFake } from "./fake.ts";
+import {
+  command,
+  type Controls,
+  copiesOf,
+  noEndpoint,
+  notMade,
+  send,
+  type Sent,
+  type WebhookEndpoint,
+} from "./webhook_sender.ts";
 
 export interface Delivery {
   id: string;
+  from: string;
   to: string[];
   subject: string;
   idempotencyKey: string | null;
+  /** When the fake accepted it, by its clock, as Resend's events give it. */
+  createdAt: string;
 }
 
 export interface FakeResendOptions {
@@ -45,6 +68,8 @@ export interface FakeResendOptions {
   processingMs?: number;
   /** The clock of the rate window, the quota day and the keys' 24 hours. */
   now?: () => number;
+  /** Where /__webhook delivers, signed with a whsec_… secret as Svix's are. */
+  webhook?: WebhookEndpoint;
 }
 
 /** Whether a transport failure strikes before the message is accepted or once it has been. */
@@ -139,7 +164,14 @@ export function startFakeResend(options: FakeResendOptions = {}): FakeResend {
     day.sent += recipients;
     const ids = emails.map((e) => {
       const id = crypto.randomUUID();
-      deliveries.push({ id, to: e.to, subject: e.subject, idempotencyKey: key ?? null });
+      deliveries.push({
+        id,
+        from: e.from,
+        to: e.to,
+        subject: e.subject,
+        idempotencyKey: key ?? null,
+        createdAt: new Date(t).toISOString(),
+      });
       return { id };
     });
     const answer = req.path === "/emails" ? ids[0] : { data: ids };
@@ -162,10 +194,38 @@ export function startFakeResend(options: FakeResendOptions = {}): FakeResend {
     if (c.when !== undefined && c.when !== "before" && c.when !== "after") return 'when must be "before" or "after"';
     mishap = { left: n, kind, when: (c.when as When | undefined) ?? "before" };
   };
+  async function sendWebhook(w: WebhookCommand): Promise<Response> {
+    const endpoint = options.webhook;
+    if (!endpoint) return noEndpoint("USHER_RESEND_WEBHOOK_URL and RESEND_WEBHOOK_SECRETS");
+    const delivery = deliveries.find((d) => d.id === w.emailId);
+    if (!delivery) return notMade(`e-mail with id ${w.emailId}`);
+    const { from, to, subject, createdAt } = delivery;
+    const event = {
+      type: w.type,
+      created_at: new Date().toISOString(),
+      data: { email_id: delivery.id, from, to, subject, created_at: createdAt, ...w.bounce && { bounce: w.bounce } },
+    };
+    const payload = JSON.stringify(event);
+    const sent: Sent[] = [];
+    for (let i = 0; i < w.copies; i++) {
+      const at = new Date();
+      sent.push(
+        await send(endpoint.url, {
+          "content-type": "application/json",
+          "svix-id": w.svixId,
+          "svix-timestamp": String(Math.floor(at.getTime() / 1000)),
+          "svix-signature": new Webhook(endpoint.secret).sign(w.svixId, at, payload),
+        }, payload),
+      );
+    }
+    return Response.json({ svix_id: w.svixId, event, deliveries: sent });
+  }
+
   const inner = startFake(0, route);
   const relay = startRelay(options.port ?? 0, inner.url, deliveries, {
-    "/__drop": commandMishap("drop"),
-    "/__hold": commandMishap("hold"),
+    "/__drop": (req) => control(req, commandMishap("drop")),
+    "/__hold": (req) => control(req, commandMishap("hold")),
+    "/__webhook": (req) => command(req, parseWebhook, sendWebhook),
   });
   return {
     url: relay.url,
@@ -185,7 +245,45 @@ export function startFakeResend(options: FakeResendOptions = {}): FakeResend {
   };
 }
 
-type Email = { to: string[]; subject: string; recipients: number };
+type WebhookCommand = {
+  emailId: string;
+  type: string;
+  bounce?: { type: string; subType: string };
+  copies: number;
+  svixId: string;
+};
+
+function parseWebhook(c: Record<string, unknown>): WebhookCommand | string {
+  if (typeof c.email_id !== "string") return "email_id must be the id of a message the fake accepted";
+  if (typeof c.type !== "string" || !/^email\.[a-z_]{1,40}$/.test(c.type)) {
+    return "type must be an e-mail event type, like email.delivered";
+  }
+  const bounce = c.bounce as Record<string, unknown> | undefined;
+  if (
+    bounce !== undefined &&
+    !(c.type === "email.bounced" && (bounce?.type === "Permanent" || bounce?.type === "Transient") &&
+      typeof bounce.subType === "string" && bounce.subType.length > 0)
+  ) {
+    return 'bounce must be {"type":"Permanent"|"Transient","subType":"General"…}, and only for email.bounced';
+  }
+  const copies = copiesOf(c.copies);
+  if (typeof copies === "string") return copies;
+  if (c.svix_id !== undefined && !(typeof c.svix_id === "string" && /^[\w-]{1,255}$/.test(c.svix_id))) {
+    return "svix_id must be 1 to 255 letters, digits, underscores or dashes";
+  }
+  return {
+    emailId: c.email_id,
+    type: c.type,
+    // Resend reports every bounce with its kind; a hard bounce unless the command says otherwise.
+    bounce: c.type === "email.bounced"
+      ? { type: bounce?.type as string ?? "Permanent", subType: bounce?.subType as string ?? "General" }
+      : undefined,
+    copies,
+    svixId: c.svix_id as string | undefined ?? `msg_${crypto.randomUUID().replaceAll("-", "").slice(0, 27)}`,
+  };
+}
+
+type Email = { from: string; to: string[]; subject: string; recipients: number };
 
 /** The e-mails of a request, or the answer refusing it. */
 function parseEmails(req: Recorded): Email[] | Response {
@@ -267,7 +365,7 @@ function parseEmail(value: unknown, attachmentsAllowed: boolean): Email | Respon
     return resendError(422, "invalid_attachment", "Attachment must have either a `content` or `path`.");
   }
   const recipients = to.length + list(e.cc).length + list(e.bcc).length;
-  return { to: to as string[], subject: e.subject, recipients };
+  return { from: e.from as string, to: to as string[], subject: e.subject, recipients };
 }
 
 function resendError(statusCode: number, name: string, message: string, headers?: HeadersInit): Response {
@@ -314,8 +412,6 @@ function marked(answer: Response, transport: string): Response {
  * fetch sends a JSON string), relays it to the inner fake, and answers, holds or drops as the
  * route marked the answer; each connection is closed after its answer.
  */
-type Controls = Record<string, (command: Record<string, unknown>) => string | void>;
-
 function startRelay(port: number, innerUrl: string, deliveries: Delivery[], controls: Controls) {
   const listener = Deno.listen({ hostname: "127.0.0.1", port });
   const open = new Set<Deno.Conn>();
@@ -352,7 +448,7 @@ async function serveOne(conn: Deno.Conn, innerUrl: string, deliveries: Delivery[
   if (Object.hasOwn(controls, request.path)) {
     const { method, headers, body } = request;
     const req = new Request(`http://relay${request.path}`, { method, headers, body: method === "POST" ? body : null });
-    return writeResponse(conn, await control(req, controls[request.path]));
+    return writeResponse(conn, await controls[request.path](req));
   }
   const answer = await fetch(innerUrl + request.path, {
     method: request.method,

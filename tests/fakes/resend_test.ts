@@ -1,7 +1,9 @@
 // The fake Resend over real HTTP on loopback: every rule it claims to keep, each failure on
-// command, and a cross-check of its request and answer formats with Resend's own Node client.
+// command, and a cross-check of its request and answer formats with Resend's own Node client;
+// and the webhooks it sends on command, verified by Standard Webhooks' own library.
 import assert from "node:assert/strict";
 import { Resend } from "npm:resend@6.38.0";
+import { Webhook } from "npm:standardwebhooks@1.1.1";
 import { type FakeResend, type FakeResendOptions, startFakeResend } from "./resend.ts";
 
 const KEY = "re_test_123";
@@ -50,7 +52,14 @@ Deno.test("POST /emails answers a message id and counts one delivery", () =>
     assert.deepEqual(res.status, 200);
     const { id } = await res.json();
     assert.match(id, UUID);
-    assert.deepEqual(fake.deliveries, [{ id, to: ["ada@example.com"], subject: "Your tickets", idempotencyKey: null }]);
+    assert.deepEqual(fake.deliveries, [{
+      id,
+      from: "Usher <tickets@usher.example>",
+      to: ["ada@example.com"],
+      subject: "Your tickets",
+      idempotencyKey: null,
+      createdAt: new Date(1_700_000_000_000).toISOString(),
+    }]);
     const listed = await (await fetch(`${fake.url}/__deliveries`)).json();
     assert.deepEqual(listed, { count: 1, deliveries: fake.deliveries });
     assert.deepEqual(fake.requests.length, 1, "reading /__deliveries is not a request to the API");
@@ -330,3 +339,128 @@ Deno.test("another process commands failures over HTTP: POST /__fail, /__drop an
     assert.deepEqual(fake.requests.length, 5, "commands are not requests to the API");
     assert.deepEqual((await post(fake, "/emails", email())).status, 200, "a refused command changes nothing");
   }));
+
+const WEBHOOK_SECRET = "whsec_" + btoa("fake-resend-test-webhook-key-32b");
+
+/**
+ * The webhook endpoint: verifies each delivery with Standard Webhooks' library as a Resend
+ * integration would, answers 200 or 400 with the verdict, and keeps what came.
+ */
+function startReceiver() {
+  const received: { headers: Headers; body: string; verified: unknown; error: string | null }[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const body = await req.text();
+    // Svix names the headers svix-*; the library reads them under Standard Webhooks' names.
+    const headers = Object.fromEntries(
+      ["id", "timestamp", "signature"].map((h) => [`webhook-${h}`, req.headers.get(`svix-${h}`) ?? ""]),
+    );
+    try {
+      const verified = new Webhook(WEBHOOK_SECRET).verify(body, headers);
+      received.push({ headers: req.headers, body, verified, error: null });
+      return Response.json({ received: true });
+    } catch (e) {
+      received.push({ headers: req.headers, body, verified: null, error: (e as Error).message });
+      return Response.json({ error: (e as Error).message }, { status: 400 });
+    }
+  });
+  return { url: `http://127.0.0.1:${server.addr.port}/resend-webhook`, received, close: () => server.shutdown() };
+}
+
+async function withWebhook(fn: (fake: FakeResend, receiver: ReturnType<typeof startReceiver>) => Promise<void>) {
+  const receiver = startReceiver();
+  try {
+    await withFake(
+      { now: clock().now, requestsPerSecond: 100, webhook: { url: receiver.url, secret: WEBHOOK_SECRET } },
+      (fake) => fn(fake, receiver),
+    );
+  } finally {
+    await receiver.close();
+  }
+}
+
+async function webhook(fake: FakeResend, body: unknown) {
+  const res = await fetch(`${fake.url}/__webhook`, { method: "POST", body: JSON.stringify(body) });
+  return { status: res.status, body: await res.json() };
+}
+
+Deno.test("POST /__webhook sends Resend's event about a message, signed so that Standard Webhooks verifies it", () =>
+  withWebhook(async (fake, receiver) => {
+    const { id } = await (await post(fake, "/emails", email(["ada@example.com", "grace@example.com"]))).json();
+    const answer = await webhook(fake, { email_id: id, type: "email.delivered" });
+    assert.deepEqual(answer.status, 200);
+    const { svix_id, event, deliveries } = answer.body;
+    assert.deepEqual(deliveries, [{ status: 200, body: { received: true } }]);
+    assert.match(svix_id, /^msg_\w{27}$/);
+    assert.deepEqual(event, {
+      type: "email.delivered",
+      created_at: event.created_at,
+      data: {
+        email_id: id,
+        from: "Usher <tickets@usher.example>",
+        to: ["ada@example.com", "grace@example.com"],
+        subject: "Your tickets",
+        created_at: fake.deliveries[0].createdAt,
+      },
+    });
+    assert.ok(Math.abs(Date.parse(event.created_at) - Date.now()) < 5000, "the event is of the real time");
+    const [got] = receiver.received;
+    assert.deepEqual([got.error, got.verified, JSON.parse(got.body)], [null, event, event]);
+    assert.deepEqual(got.headers.get("svix-id"), svix_id);
+    assert.match(got.headers.get("svix-signature")!, /^v1,[A-Za-z0-9+/]{43}=$/);
+    assert.deepEqual(fake.requests.length, 1, "a webhook command is not a request to the API");
+  }));
+
+Deno.test("a bounce carries its kind, and copies share one svix id", () =>
+  withWebhook(async (fake, receiver) => {
+    const { id } = await (await post(fake, "/emails", email())).json();
+    const hard = await webhook(fake, { email_id: id, type: "email.bounced", copies: 3, svix_id: "msg_retried" });
+    assert.deepEqual(
+      hard.body.event.data.bounce,
+      { type: "Permanent", subType: "General" },
+      "a hard bounce by default",
+    );
+    assert.deepEqual(hard.body.deliveries.map((d: { status: number }) => d.status), [200, 200, 200]);
+    assert.deepEqual(receiver.received.map((r) => [r.headers.get("svix-id"), r.error]), [
+      ["msg_retried", null],
+      ["msg_retried", null],
+      ["msg_retried", null],
+    ]);
+    const soft = await webhook(fake, {
+      email_id: id,
+      type: "email.bounced",
+      bounce: { type: "Transient", subType: "MailboxFull" },
+    });
+    assert.deepEqual(soft.body.event.data.bounce, { type: "Transient", subType: "MailboxFull" });
+    const opened = await webhook(fake, { email_id: id, type: "email.opened" });
+    assert.ok(!("bounce" in opened.body.event.data), "only a bounce has one");
+  }));
+
+Deno.test("a wrong webhook command gets a 400 naming the field; an unknown message a 404; no endpoint a 409", async () => {
+  await withWebhook(async (fake) => {
+    const { id } = await (await post(fake, "/emails", email())).json();
+    const wrong: [unknown, RegExp][] = [
+      [{ type: "email.sent" }, /^email_id /],
+      [{ email_id: id, type: "contact.created" }, /^type /],
+      [{ email_id: id, type: "email.delivered", bounce: { type: "Permanent", subType: "General" } }, /^bounce /],
+      [{ email_id: id, type: "email.bounced", bounce: { type: "Hard", subType: "General" } }, /^bounce /],
+      [{ email_id: id, type: "email.sent", copies: 0 }, /^copies /],
+      [{ email_id: id, type: "email.sent", svix_id: "" }, /^svix_id /],
+      ["email.sent", /object/],
+    ];
+    for (const [body, message] of wrong) {
+      const answer = await webhook(fake, body);
+      assert.deepEqual(answer.status, 400, JSON.stringify(body));
+      assert.match(answer.body.error, message, JSON.stringify(body));
+    }
+    assert.deepEqual(await webhook(fake, { email_id: "never", type: "email.sent" }), {
+      status: 404,
+      body: { error: "no e-mail with id never" },
+    });
+  });
+  await withFake({ now: clock().now }, async (fake) => {
+    const { id } = await (await post(fake, "/emails", email())).json();
+    const answer = await webhook(fake, { email_id: id, type: "email.sent" });
+    assert.deepEqual(answer.status, 409);
+    assert.match(answer.body.error, /USHER_RESEND_WEBHOOK_URL/);
+  });
+});

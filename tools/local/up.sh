@@ -50,7 +50,13 @@ if ! { [ -f "$LOCAL/fakes.pid" ] && kill -0 "$(cat "$LOCAL/fakes.pid")" 2>/dev/n
       && fail "port $port is in use by another program; set USHER_FAKE_STRIPE_PORT / USHER_FAKE_PUSH_PORT / USHER_FAKE_RESEND_PORT"
   done
   keep_log "$LOCAL/fakes.log"
-  (exec setsid deno run --allow-net --allow-env tests/fakes/server.ts) >>"$LOCAL/fakes.log" 2>&1 &
+  # The webhooks they send on command go to the functions, signed with the functions' secrets.
+  (
+    set -a; source tools/local/secrets.env; set +a
+    export USHER_STRIPE_WEBHOOK_URL="http://127.0.0.1:$USHER_GATEWAY_PORT/functions/v1/stripe-webhook"
+    export USHER_RESEND_WEBHOOK_URL="http://127.0.0.1:$USHER_GATEWAY_PORT/functions/v1/resend-webhook"
+    exec setsid deno run --allow-net --allow-env tests/fakes/server.ts
+  ) >>"$LOCAL/fakes.log" 2>&1 &
   echo $! >"$LOCAL/fakes.pid"
 fi
 
