@@ -100,6 +100,18 @@ pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Decodes padded base64 only, the one spelling Standard Webhooks writes a
+/// signature in: the same bytes without their padding are a second spelling,
+/// and a header changed that way must not verify (the official libraries
+/// compare the base64 text and refuse it too).
+pub(crate) fn base64_decode_padded(text: &str) -> Option<Vec<u8>> {
+    if text.len().is_multiple_of(4) {
+        base64_decode(text)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +146,13 @@ mod tests {
             assert_eq!(base64_decode(encoded).as_deref(), Some(plain.as_bytes()));
             let bare = encoded.trim_end_matches('=');
             assert_eq!(base64_decode(bare).as_deref(), Some(plain.as_bytes()));
+            assert_eq!(
+                base64_decode_padded(encoded).as_deref(),
+                Some(plain.as_bytes())
+            );
+            if bare != encoded {
+                assert_eq!(base64_decode_padded(bare), None, "{bare:?}");
+            }
         }
     }
 

@@ -36,7 +36,9 @@
 //! the prefix is base64-decoded and the decoded bytes are the key. A secret
 //! without the prefix is accepted too, as the official libraries accept it. The
 //! signed content is `{id}.{timestamp}.{payload}` and the signature header holds
-//! space-separated `version,base64` entries, of which only `v1` counts.
+//! space-separated `version,base64` entries, of which only `v1` counts. A
+//! signature must be padded base64, as it is sent: without its padding it would
+//! be a second spelling of the same tag, which the official libraries refuse.
 //!
 //! # Comparisons
 //!
@@ -59,7 +61,9 @@
 //! secret must be valid: one that is empty (or, for Standard Webhooks, not base64)
 //! makes every verification fail with [`Refusal::BadSecret`], because a broken
 //! configuration should be noticed at once rather than half-work. An empty list
-//! of secrets is refused the same way.
+//! of secrets is refused the same way. [`check_stripe_secret`] and
+//! [`check_standard_secret`] apply the same rule to one secret, for a caller
+//! that checks its configuration once when it starts.
 //!
 //! # Example
 //!
@@ -85,8 +89,8 @@ mod mac;
 mod standard;
 mod stripe;
 
-pub use standard::{sign_standard, verify_standard};
-pub use stripe::{sign_stripe, verify_stripe};
+pub use standard::{check_standard_secret, sign_standard, verify_standard};
+pub use stripe::{check_stripe_secret, sign_stripe, verify_stripe};
 
 /// The tolerance both providers document: five minutes either side of `now`.
 pub const DEFAULT_TOLERANCE_S: i64 = 300;

@@ -1,12 +1,20 @@
 //! Standard Webhooks (Svix, and so Resend): `webhook-id`, `webhook-timestamp`
 //! and `webhook-signature: v1,<base64> [v1,<base64> …]`.
 
-use crate::encoding::{base64_decode, base64_encode};
+use crate::encoding::{base64_decode, base64_decode_padded, base64_encode};
 use crate::mac::{hmac_sha256, tag_matches, TAG_LEN};
 use crate::{check_time, parse_timestamp, Refusal};
 
 /// The prefix of a Standard Webhooks secret; the rest is the base64 key.
 const SECRET_PREFIX: &str = "whsec_";
+
+/// Checks that `secret` is a usable Standard Webhooks secret, the rule every
+/// verification applies to each configured secret: an optional `whsec_` prefix,
+/// then a non-empty base64 key. A caller that holds its secrets for a long time
+/// checks them once, when it is configured, to name the broken one at once.
+pub fn check_standard_secret(secret: &str) -> Result<(), Refusal> {
+    secret_key(secret).map(|_| ())
+}
 
 /// Decodes a secret into its key: the optional `whsec_` prefix is dropped and
 /// the rest base64-decoded; an empty or undecodable key is a [`Refusal::BadSecret`].
@@ -53,13 +61,13 @@ pub fn verify_standard(
         return Err(Refusal::MalformedHeader);
     }
     let signed_at = parse_timestamp(timestamp)?;
-    // An entry that is not valid base64 is kept as a candidate that never
-    // matches; the empty `v1,` decodes to zero bytes and fails the length check.
+    // An entry that is not valid padded base64 is kept as a candidate that
+    // never matches; the empty `v1,` decodes to zero bytes and fails the length check.
     let candidates: Vec<Option<Vec<u8>>> = signature_header
         .split(' ')
         .filter_map(|entry| entry.split_once(','))
         .filter(|(version, _)| *version == "v1")
-        .map(|(_, signature)| base64_decode(signature))
+        .map(|(_, signature)| base64_decode_padded(signature))
         .collect();
     if candidates.is_empty() {
         return Err(Refusal::NoSignature);

@@ -10,6 +10,18 @@ fn stripe_tag(payload: &[u8], secret: &str, timestamp: &str) -> [u8; TAG_LEN] {
     hmac_sha256(secret.as_bytes(), &[timestamp.as_bytes(), b".", payload])
 }
 
+/// Checks that `secret` is a usable Stripe signing secret, the rule every
+/// verification applies to each configured secret: it is not empty (it is used
+/// as it is, never decoded). A caller that holds its secrets for a long time
+/// checks them once, when it is configured, to name the broken one at once.
+pub fn check_stripe_secret(secret: &str) -> Result<(), Refusal> {
+    if secret.is_empty() {
+        Err(Refusal::BadSecret)
+    } else {
+        Ok(())
+    }
+}
+
 /// Verifies a Stripe webhook and returns its signed timestamp.
 ///
 /// `payload` is the raw request body, byte for byte; `header` is the value of
@@ -25,8 +37,11 @@ pub fn verify_stripe(
     now_unix: i64,
     tolerance_s: i64,
 ) -> Result<i64, Refusal> {
-    if secrets.is_empty() || secrets.iter().any(|s| s.is_empty()) {
+    if secrets.is_empty() {
         return Err(Refusal::BadSecret);
+    }
+    for secret in secrets {
+        check_stripe_secret(secret)?;
     }
     let mut timestamp_text: Option<&str> = None;
     let mut candidates: Vec<Option<[u8; TAG_LEN]>> = Vec::new();

@@ -3,7 +3,8 @@
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use usher_webhook::{
-    sign_standard, sign_stripe, verify_standard, verify_stripe, Refusal, DEFAULT_TOLERANCE_S as TOL,
+    check_standard_secret, check_stripe_secret, sign_standard, sign_stripe, verify_standard,
+    verify_stripe, Refusal, DEFAULT_TOLERANCE_S as TOL,
 };
 // The same tests run on wasm under `wasm-pack test --node`.
 #[cfg(target_arch = "wasm32")]
@@ -187,10 +188,11 @@ fn standard_header_shapes_and_bypass() {
         sw(SW_ID, SW_TS, &SW_SIG[..SW_SIG.len() - 2], SW_BODY, n),
         Err(Refusal::Mismatch)
     );
-    // Unpadded base64 spells the same 32 bytes, so it is accepted.
+    // Unpadded base64 spells the same 32 bytes a second way, so it is refused, as
+    // the official libraries refuse it: a header changed so must not verify.
     assert_eq!(
         sw(SW_ID, SW_TS, &SW_SIG[..SW_SIG.len() - 1], SW_BODY, n),
-        Ok(())
+        Err(Refusal::Mismatch)
     );
     assert_eq!(
         sw(SW_ID, SW_TS, &SW_SIG[..10], SW_BODY, n),
@@ -244,4 +246,21 @@ fn standard_tampering_rotation_and_secrets() {
         sign_standard(SW_ID, n, SW_BODY, "whsec_"),
         Err(Refusal::BadSecret)
     );
+}
+
+#[test]
+fn secret_checks_apply_the_rule_verification_applies() {
+    assert_eq!(check_stripe_secret(SS), Ok(()));
+    assert_eq!(check_stripe_secret(""), Err(Refusal::BadSecret));
+    for good in [SW_SECRET, &SW_SECRET["whsec_".len()..]] {
+        assert_eq!(check_standard_secret(good), Ok(()), "{good}");
+    }
+    for bad in ["", "whsec_", "whsec_not base64!", "whsec_Zg="] {
+        assert_eq!(check_standard_secret(bad), Err(Refusal::BadSecret), "{bad}");
+        assert_eq!(
+            verify_standard(SW_ID, SW_TS, SW_SIG, SW_BODY, &[bad], SW_NOW, TOL),
+            Err(Refusal::BadSecret),
+            "{bad}"
+        );
+    }
 }
