@@ -5,9 +5,22 @@ import postgres from "npm:postgres@3.4.9";
 
 export type Sql = postgres.Sql;
 
-export function connect(url: string, max = 10): Sql {
+/**
+ * A pool of at most `max` connections. `statementTimeoutMs` and `lockTimeoutMs` bound every
+ * statement of the pool, sent as start-up parameters: a function that must answer within
+ * seconds (a webhook) sets them, rather than a `set` per transaction.
+ */
+export function connect(
+  url: string,
+  max = 10,
+  limits: { statementTimeoutMs?: number; lockTimeoutMs?: number } = {},
+): Sql {
+  const connection: Record<string, string> = {};
+  if (limits.statementTimeoutMs) connection.statement_timeout = String(limits.statementTimeoutMs);
+  if (limits.lockTimeoutMs) connection.lock_timeout = String(limits.lockTimeoutMs);
   return postgres(url, {
     max,
+    connection,
     // Supabase's pooler runs in transaction mode, where prepared statements do not survive.
     prepare: false,
     idle_timeout: 20,

@@ -72,6 +72,16 @@ export async function readJsonObject(
   return parseJsonObject(await readBody(req, maxBytes, timeoutMs));
 }
 
+/**
+ * Reads a body of at most `maxBytes` as the bytes that arrived, as a signature over the raw
+ * body needs it, with the same bounds as `readJsonObject`.
+ */
+export function readRawBody(req: Request, maxBytes: number, timeoutMs = bodyTimeoutMs): Promise<Uint8Array> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  return readBody(req, maxBytes, timeoutMs);
+}
+
 async function readBody(req: Request, maxBytes: number, timeoutMs: number): Promise<Uint8Array> {
   if (!req.body) return new Uint8Array(0);
   const reader = req.body.getReader();
@@ -104,7 +114,8 @@ async function readBody(req: Request, maxBytes: number, timeoutMs: number): Prom
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-function parseJsonObject(bytes: Uint8Array): Record<string, unknown> {
+/** Parses a body's bytes as a JSON object, or refuses it with a 400 saying why. */
+export function parseJsonObject(bytes: Uint8Array): Record<string, unknown> {
   let text: string;
   try {
     text = utf8.decode(bytes);

@@ -1,11 +1,13 @@
 // The one way tickets get their codes: issue, backfill and re-issue all sign here with
 // the active key and store through one SQL function each; and the one way a code reaches
 // its holder, the ticket e-mail (ticket_email.ts, through the e-mail queue). The demo, the
-// seed backfill and (later) the Stripe webhook call this module.
+// seed backfill and the Stripe webhook (which issues a paid order's tickets) call this module.
 import type { Sql } from "./db.ts";
+import type { EmailRequest } from "./email.ts";
+import { ticketEmail } from "./ticket_email.ts";
 import type { QrKeys } from "./wasm.ts";
 
-export { enqueueTicketEmail, type TicketEmail } from "./ticket_email.ts";
+export { enqueueTicketEmail, type TicketEmail, ticketEmail } from "./ticket_email.ts";
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -26,6 +28,36 @@ export async function issueTicket(
   const code = keys.signPrint(ticketId, t.eventId, now);
   await sql`select public.issue_ticket(${ticketId}, ${t.orderId}, ${t.eventId}, ${t.userId}, ${code})`;
   return { ticketId, code };
+}
+
+/** A paid order, as the Stripe webhook reads it before issuing its tickets. */
+export interface PaidOrder {
+  orderId: string;
+  eventId: string;
+  eventName: string;
+  quantity: number;
+  /** The buyer's address, where the ticket e-mails go. */
+  email: string;
+}
+
+/** A ticket to issue with its signed print code and its e-mail, before anything is stored. */
+export interface PreparedTicket {
+  id: string;
+  code: string;
+  email: EmailRequest;
+}
+
+/**
+ * The order's tickets, signed and with their e-mails built, for apply_stripe_event to store
+ * and queue in the transaction that marks the order paid. Only the chosen one of several
+ * preparations for one order is ever stored; the others' ids and codes are never seen.
+ */
+export function prepareTickets(keys: QrKeys, order: PaidOrder, now = nowSeconds()): PreparedTicket[] {
+  return Array.from({ length: order.quantity }, () => {
+    const id = crypto.randomUUID();
+    const code = keys.signPrint(id, order.eventId, now);
+    return { id, code, email: ticketEmail({ ticketId: id, code, to: order.email, eventName: order.eventName }) };
+  });
 }
 
 /** Replaces a ticket's print code; the old one is refused as `revoked` from then on. */

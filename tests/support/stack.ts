@@ -42,4 +42,8 @@ export function fn(name: string, init: RequestInit = {}, token?: string): Promis
 }
 
 /** The local stack's QR signing keys, as the functions get them from tools/local/secrets.env. */
-export const qrSigningKeys = readEnvFile(`${repoRoot}tools/local/secrets.env`).QR_SIGNING_KEYS;
+const localSecrets = readEnvFile(`${repoRoot}tools/local/secrets.env`);
+export const qrSigningKeys = localSecrets.QR_SIGNING_KEYS;
+/** The secrets the local stack's webhook functions verify with; the first of each signs. */
+export const stripeWebhookSecret = localSecrets.STRIPE_WEBHOOK_SECRETS.split(",")[0];
+export const resendWebhookSecret = localSecrets.RESEND_WEBHOOK_SECRETS.split(",")[0];

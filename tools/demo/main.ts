@@ -5,6 +5,7 @@ import { hardeningSteps } from "./hardening.ts";
 import { qrSteps, removeDemoEvent } from "./qr.ts";
 import { rateLimitSteps } from "./ratelimit.ts";
 import { runSteps } from "./report.ts";
+import { webhookSteps } from "./webhooks.ts";
 
 await removeDemoEvent();
 const ok = await runSteps([
@@ -13,5 +14,6 @@ const ok = await runSteps([
   { name: "Rate limiting: one GCRA in Postgres and Redis, standard 429s", steps: rateLimitSteps },
   { name: "Holes closed: retries, floods, bad input, client roles", steps: hardeningSteps },
   { name: "Durable e-mail: a Postgres queue, retries, limits, exactly once", steps: emailSteps },
+  { name: "Webhooks that never lose an event: verified, exactly once, retried, replayed", steps: webhookSteps },
 ]);
 Deno.exit(ok ? 0 : 1);
