@@ -181,3 +181,15 @@ export function nextRetry(
 export function qrPng(text: string, modulePx = 8): Uint8Array {
   return core.qrPng(text, modulePx);
 }
+
+// Webhook signatures live in a module of their own, to keep this one readable; they are
+// part of the same typed API and load the same wasm module.
+export {
+  signStandard,
+  signStripe,
+  StandardSignatureVerifier,
+  type StandardVerification,
+  StripeSignatureVerifier,
+  type StripeVerification,
+  type WebhookRefusal,
+} from "./webhook_signature.ts";

@@ -10,6 +10,7 @@ mod qr;
 mod qr_png;
 mod ratelimit;
 mod retry;
+mod webhook;
 
 use wasm_bindgen::prelude::*;
 
