@@ -37,18 +37,22 @@ export async function createPendingOrders(
     };
   });
   await sql`insert into public.events (id, name, starts_at) values (${eventId}, 'Webhook test event', now() + interval '7 days')`;
-  await sql`insert into auth.users ${sql(orders.map((o) => ({ id: o.userId, email: o.email })))}`;
-  await sql`insert into public.orders ${
-    sql(orders.map((o) => ({
-      id: o.orderId,
-      user_id: o.userId,
-      event_id: eventId,
-      status: "pending",
-      amount_cents: 2500 * quantity,
-      quantity,
-      stripe_checkout_session_id: o.sessionId,
-    })))
-  }`;
+  // In chunks: a statement takes at most 65,534 parameters.
+  for (let i = 0; i < orders.length; i += 5000) {
+    const chunk = orders.slice(i, i + 5000);
+    await sql`insert into auth.users ${sql(chunk.map((o) => ({ id: o.userId, email: o.email })))}`;
+    await sql`insert into public.orders ${
+      sql(chunk.map((o) => ({
+        id: o.orderId,
+        user_id: o.userId,
+        event_id: eventId,
+        status: "pending",
+        amount_cents: 2500 * quantity,
+        quantity,
+        stripe_checkout_session_id: o.sessionId,
+      })))
+    }`;
+  }
   return { eventId, orders };
 }
 
