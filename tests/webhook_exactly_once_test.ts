@@ -115,3 +115,24 @@ Deno.test("shuffled delivery, with duplicates, ends in the state in-order delive
     await sql.end();
   }
 });
+
+Deno.test("a completion and the full refund of its payment, sent at the same moment: always refunded", async () => {
+  const sql = connect(dbUrl, 4);
+  const { orders } = await createPendingOrders(sql, 100, 2);
+  try {
+    await pool(orders, 8, async (o) => {
+      const pair = [
+        JSON.stringify(stripeEvent("checkout.session.completed", checkoutSession(o))),
+        JSON.stringify(stripeEvent("charge.refunded", refundedCharge(o))),
+      ];
+      const answers = await Promise.all(pair.map(async (body) => (await (await deliverStripe(body)).json()).outcome));
+      assert.ok(!answers.includes("queued_for_retry"), `${answers}`);
+    });
+    const states = await finalState(sql, orders);
+    const wrong = states.filter((s) => s.status !== "refunded" || s.tickets.some((t) => t !== "refunded"));
+    assert.deepEqual(wrong, [], "a refund raced past its completion");
+  } finally {
+    await dropTicketEmails(sql, orders);
+    await sql.end();
+  }
+});

@@ -22,6 +22,7 @@ export interface RetryRunOptions {
   worker: string;
   /** Claiming stops this long after the start. */
   budgetMs: number;
+  /** Rows a claim leases (5), each worked in turn within the lease (300 s). */
   claimSize?: number;
   leaseSeconds?: number;
 }
@@ -56,7 +57,7 @@ export async function runWebhookRetries(deps: RetryProcessorDeps, o: RetryRunOpt
   const report: RetryRunReport = { claimed: 0, succeeded: 0, retried: 0, dead_lettered: 0, lost: 0 };
   while (now() - started <= o.budgetMs) {
     const rows = await deps.sql<Claimed[]>`
-      select * from public.claim_webhook_retries(${o.worker}, ${o.claimSize ?? 20}, ${o.leaseSeconds ?? 60},
+      select * from public.claim_webhook_retries(${o.worker}, ${o.claimSize ?? 5}, ${o.leaseSeconds ?? 300},
                                                  ${new Date(now()).toISOString()}::timestamptz)`;
     if (rows.length === 0) break;
     report.claimed += rows.length;
@@ -74,25 +75,30 @@ async function settle(
   report: RetryRunReport,
   now: () => number,
 ): Promise<void> {
-  let held: boolean;
+  let outcome: string;
   try {
-    const outcome = await apply(deps, row);
-    [{ held }] = await deps.sql<{ held: boolean }[]>`
-      select public.settle_webhook_retry(${row.id}, ${worker}, true) as held`;
-    if (held) report.succeeded++;
-    deps.log.log("info", "webhook retry applied", { retry: row.id, event: row.event_id, outcome });
+    outcome = await apply(deps, row);
   } catch (e) {
     const next = nextAttemptAt(row.event_id, row.attempts, row.max_attempts, now());
-    [{ held }] = await deps.sql<{ held: boolean }[]>`
+    const [{ held }] = await deps.sql<{ held: boolean }[]>`
       select public.settle_webhook_retry(${row.id}, ${worker}, false, ${next?.toISOString() ?? null}::timestamptz,
                                          ${describeError(e)}) as held`;
-    if (held) next ? report.retried++ : report.dead_lettered++;
+    if (!held) report.lost++;
+    else if (next) report.retried++;
+    else report.dead_lettered++;
     deps.log.log(next ? "warn" : "error", next ? "webhook retry failed" : "webhook event dead-lettered", {
       retry: row.id,
       event: row.event_id,
       attempts: row.attempts,
       error: describeError(e),
     });
+    return;
   }
+  // Applied. A failure to settle now is not the event's: it ends the run, the lease runs out,
+  // and the next claim finds the event applied and settles it.
+  const [{ held }] = await deps.sql<{ held: boolean }[]>`
+    select public.settle_webhook_retry(${row.id}, ${worker}, true) as held`;
+  if (held) report.succeeded++;
+  deps.log.log("info", "webhook retry applied", { retry: row.id, event: row.event_id, outcome });
   if (!held) report.lost++;
 }

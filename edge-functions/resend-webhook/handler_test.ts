@@ -130,3 +130,25 @@ Deno.test("refused signatures answer 400 with their reason and record nothing", 
     const [{ n }] = await sql`select count(*)::int as n from public.webhook_events where event_id = ${good["svix-id"]}`;
     assert.equal(n, 0);
   }));
+
+Deno.test("a verified body that is no Resend event is a 400 naming the problem", () =>
+  withFunction(async (_sql, post) => {
+    const cases: [string, unknown][] = [
+      ["no type", { created_at: new Date().toISOString(), data: {} }],
+      ["a time Postgres would refuse", {
+        ...resendEvent("email.sent", crypto.randomUUID(), [address()]),
+        created_at: "1",
+      }],
+      ["no email_id", { type: "email.sent", created_at: new Date().toISOString(), data: { to: [address()] } }],
+      ["to not a list", {
+        ...resendEvent("email.sent", crypto.randomUUID(), [address()]),
+        data: { email_id: "m", to: "x" },
+      }],
+    ];
+    for (const [name, event] of cases) {
+      const body = JSON.stringify(event);
+      const res = await post(body, resendHeaders(body));
+      assert.equal(res.status, 400, name);
+      assert.equal((await res.json()).error.code, "invalid_body", name);
+    }
+  }));

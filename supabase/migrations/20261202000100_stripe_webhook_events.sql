@@ -24,9 +24,12 @@
 --     person's decision);
 --   any other type: recorded and acknowledged.
 --
--- Lock order: the event's unique key (the insert), then the order's row. Events of one order
--- wait for each other on the order's row; repeats of one event wait on its key and then find
--- it taken. Errors of this file's own, which the apply's caller retries:
+-- Lock order: the event's unique key (the insert), then its payment intent (an advisory lock,
+-- class 1380712449, on the intent's hashtext), then the order's row, then the order's tickets
+-- in id order (as scan batches lock them). Repeats of one event wait on its key and then find
+-- it taken; a completion and a refund of one payment wait for each other on the intent, so a
+-- refund never misses the order a concurrent completion is linking to it; events of one order
+-- wait on its row. Errors of this file's own, which the apply's caller retries:
 --   UR008  the event names no order we know (yet);
 --   UR009  the prepared tickets do not match the order (it changed since they were prepared).
 
@@ -119,6 +122,9 @@ begin
   if not found then
     return 'duplicate';
   end if;
+  if v_pi is not null then
+    perform pg_advisory_xact_lock(1380712449, hashtext(v_pi));
+  end if;
 
   if p_type in ('checkout.session.completed', 'checkout.session.async_payment_succeeded',
                 'checkout.session.expired', 'checkout.session.async_payment_failed') then
@@ -182,6 +188,7 @@ begin
         on conflict do nothing;
         v_outcome := 'refund_held';
       else
+        perform 1 from public.tickets t where t.order_id = v_order.id order by t.id for update;
         update public.tickets set status = 'refunded' where order_id = v_order.id and status <> 'refunded';
         update public.orders set status = 'refunded', closed_at = now() where id = v_order.id;
         v_outcome := 'refunded';

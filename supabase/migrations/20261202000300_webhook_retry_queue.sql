@@ -40,8 +40,10 @@ alter table public.webhook_retry_queue enable row level security;
 revoke all on public.webhook_retry_queue from public, anon, authenticated, service_role;
 grant select on public.webhook_retry_queue to service_role;
 
--- Queues a failed event for its first retry. An event queued already keeps its row (a
--- redelivery that failed again changes nothing); answers the row's id.
+-- Queues a failed event for its first retry, and answers its row's id. An event queued already
+-- keeps its row (a redelivery that failed again changes nothing), unless the row is a dead
+-- letter: a redelivery (an operator's "resend" in the provider's dashboard) that fails again
+-- brings it back to the schedule, so the acknowledgement it gets is true.
 create function public.enqueue_webhook_retry(
   p_type text, p_event_id text, p_payload jsonb, p_error text, p_next_retry_at timestamptz, p_max_attempts integer default 5
 )
@@ -49,16 +51,15 @@ returns bigint
 language sql volatile security definer
 set search_path = ''
 as $$
-  with made as (
-    insert into public.webhook_retry_queue (webhook_type, event_id, payload, last_error, next_retry_at, max_attempts)
-    values (p_type, p_event_id, p_payload, left(p_error, 500), p_next_retry_at, p_max_attempts)
-    on conflict (webhook_type, event_id) do nothing
-    returning id
-  )
-  select id from made
-  union all
-  select q.id from public.webhook_retry_queue q where q.webhook_type = p_type and q.event_id = p_event_id
-  limit 1
+  insert into public.webhook_retry_queue as q (webhook_type, event_id, payload, last_error, next_retry_at, max_attempts)
+  values (p_type, p_event_id, p_payload, left(p_error, 500), p_next_retry_at, p_max_attempts)
+  on conflict (webhook_type, event_id) do update
+     set status = case when q.status = 'dead_letter' then 'pending' else q.status end,
+         attempts = case when q.status = 'dead_letter' then 1 else q.attempts end,
+         next_retry_at = case when q.status = 'dead_letter' then excluded.next_retry_at else q.next_retry_at end,
+         last_error = case when q.status = 'dead_letter' then excluded.last_error else q.last_error end,
+         updated_at = case when q.status = 'dead_letter' then now() else q.updated_at end
+  returning q.id
 $$;
 
 -- Leases up to p_max due rows to p_worker for p_lease_seconds, oldest due first, skipping

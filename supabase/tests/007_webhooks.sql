@@ -2,7 +2,7 @@
 -- and the suppression list; Stripe events apply once and converge whatever their order; a
 -- hard bounce suppresses an address and the queue honours it; retries keep to their leases.
 begin;
-select plan(40);
+select plan(43);
 
 select ok((select bool_and(relrowsecurity) from pg_class
             where oid in ('public.webhook_events'::regclass, 'public.stripe_early_refunds'::regclass,
@@ -152,6 +152,12 @@ select results_eq($$ select public.replay_webhook_dead_letters(p_event_ids => ar
                   $$ select id from got where event_id = 'evt_poison' $$, 'a dead letter is replayed by event id');
 select is((select status || '/' || attempts from public.webhook_retry_queue where event_id = 'evt_poison'), 'pending/0',
           'pending again with its tries given back');
+select ok(public.settle_webhook_retry((select id from public.claim_webhook_retries('w3', 10) where event_id = 'evt_poison'),
+                                      'w3', false, null, 'again'), 'dead again');
+select is(public.enqueue_webhook_retry('stripe', 'evt_poison', '{"id":"evt_poison"}', 'redelivered', now() + interval '1 minute'),
+          (select id from got where event_id = 'evt_poison'), 'a redelivery that fails again keeps the row');
+select is((select status || '/' || attempts from public.webhook_retry_queue where event_id = 'evt_poison'), 'pending/1',
+          'and brings a dead letter back to the schedule');
 
 select * from finish();
 rollback;

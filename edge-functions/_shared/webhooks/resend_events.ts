@@ -13,6 +13,7 @@ export interface ResendEvent {
 }
 
 const eventType = /^[a-z]{1,20}\.[a-z_]{1,40}$/;
+const isoTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 /** The event a verified body holds, under the svix id it came with; or a 400 saying what is wrong. */
 export function resendEvent(svixId: string, body: Record<string, unknown>): ResendEvent {
@@ -20,7 +21,8 @@ export function resendEvent(svixId: string, body: Record<string, unknown>): Rese
     throw new HttpError(400, "invalid_body", "A Resend event needs a type like email.delivered");
   }
   const createdAt = typeof body.created_at === "string" ? body.created_at : "";
-  if (Number.isNaN(Date.parse(createdAt))) {
+  // Strictly ISO 8601, as Resend writes it: Date.parse takes strings Postgres refuses.
+  if (!isoTime.test(createdAt) || Number.isNaN(Date.parse(createdAt))) {
     throw new HttpError(400, "invalid_body", "A Resend event needs created_at, an ISO 8601 time");
   }
   const data = body.data as ResendEvent["data"] | null;
