@@ -7,25 +7,14 @@ import { connect } from "../../edge-functions/_shared/db.ts";
 import { QrKeys } from "../../edge-functions/_shared/wasm.ts";
 import { createEvent, type EventFixture } from "../support/fixtures.ts";
 import { dbUrl, functionsUrl, qrSigningKeys, userJwt } from "../support/stack.ts";
+import { pgbench as runPgbench } from "./lib/pgbench.ts";
 import { report } from "./lib/report.ts";
 
 const seconds = Number(Deno.env.get("BENCH_SECONDS") ?? 8);
 const sql = connect(dbUrl, 4);
 const keys = new QrKeys(qrSigningKeys);
 
-async function pgbench(clients: number, script: string): Promise<number> {
-  const file = await Deno.makeTempFile({ suffix: ".sql" });
-  await Deno.writeTextFile(file, script);
-  const out = await new Deno.Command("pgbench", {
-    args: ["-n", "-c", String(clients), "-j", "2", "-T", String(seconds), "-f", file, dbUrl],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  await Deno.remove(file);
-  const tps = /tps = ([\d.]+)/.exec(new TextDecoder().decode(out.stdout));
-  if (!out.success || !tps) throw new Error(`pgbench failed: ${new TextDecoder().decode(out.stderr)}`);
-  return Number(tps[1]);
-}
+const pgbench = (clients: number, script: string) => runPgbench(dbUrl, clients, seconds, script);
 
 /** The ceiling the issue names: a bare single-row UPDATE … WHERE redeemed_at IS NULL. */
 async function bareUpdateTps(clients: number): Promise<number> {

@@ -8,6 +8,7 @@ import { prepareTickets } from "../../edge-functions/_shared/tickets.ts";
 import { QrKeys, signStripe } from "../../edge-functions/_shared/wasm.ts";
 import { dbUrl, functionsUrl, qrSigningKeys, stripeWebhookSecret } from "../support/stack.ts";
 import { checkoutSession, createPendingOrders, type PendingOrder, stripeEvent } from "../support/webhooks.ts";
+import { pgbench as runPgbench } from "./lib/pgbench.ts";
 import { report } from "./lib/report.ts";
 
 const seconds = Number(Deno.env.get("BENCH_SECONDS") ?? 8);
@@ -15,19 +16,7 @@ const senders = 16;
 const sql = connect(dbUrl, 4);
 const keys = new QrKeys(qrSigningKeys);
 
-async function pgbench(clients: number, script: string): Promise<number> {
-  const file = await Deno.makeTempFile({ suffix: ".sql" });
-  await Deno.writeTextFile(file, script);
-  const out = await new Deno.Command("pgbench", {
-    args: ["-n", "-c", String(clients), "-j", "2", "-T", String(seconds), "-f", file, dbUrl],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  await Deno.remove(file);
-  const tps = /tps = ([\d.]+)/.exec(new TextDecoder().decode(out.stdout));
-  if (!out.success || !tps) throw new Error(`pgbench failed: ${new TextDecoder().decode(out.stderr)}`);
-  return Number(tps[1]);
-}
+const pgbench = (clients: number, script: string) => runPgbench(dbUrl, clients, seconds, script);
 
 /** Removes the run's rows, so every run starts from the same tables and the queue sends nothing of ours. */
 async function cleanUp(orders: PendingOrder[]): Promise<void> {
