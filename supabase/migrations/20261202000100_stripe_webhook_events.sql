@@ -50,7 +50,6 @@ create table public.webhook_events (
   applied_at timestamptz not null default now(),
   primary key (provider, event_id)
 );
-create index webhook_events_applied_at on public.webhook_events (applied_at);
 
 -- Full refunds whose payment intent no order had when they arrived.
 create table public.stripe_early_refunds (

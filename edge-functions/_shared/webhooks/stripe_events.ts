@@ -20,9 +20,6 @@ export interface StripeApplyDeps {
   emailQueue: string;
 }
 
-/** What applying an event did (webhook_events.outcome), or `duplicate`. */
-export type StripeOutcome = string;
-
 const eventId = /^evt_[A-Za-z0-9_]{1,250}$/;
 const eventType = /^[a-z0-9_.]{1,100}$/;
 
@@ -102,7 +99,7 @@ const staleTickets = "UR009";
  * nothing. A preparation the order outdated meanwhile (UR009) is made again once; any other
  * failure is the caller's to queue for a retry.
  */
-export async function applyStripeEvent(deps: StripeApplyDeps, e: StripeEvent): Promise<StripeOutcome> {
+export async function applyStripeEvent(deps: StripeApplyDeps, e: StripeEvent): Promise<string> {
   for (let tries = 0;; tries++) {
     const tickets = await prepare(deps, e);
     if (tickets === "duplicate") return "duplicate";
