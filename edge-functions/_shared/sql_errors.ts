@@ -29,6 +29,9 @@ const answers: Readonly<Record<string, SqlErrorAnswer>> = {
     message: "A request with this Idempotency-Key is still under way; retry shortly",
     headers: { "retry-after": "1" },
   },
+  UR010: { status: 403, code: "forbidden", message: "You may not see this event's figures" },
+  UR011: { status: 400, code: "range_too_large", message: "The date range may be at most 92 days" },
+  UR012: { status: 400, code: "invalid_range", message: "`from` must be before `to`" },
   UR403: { status: 403, code: "forbidden", message: "You are not scanner staff for this event" },
 };
 

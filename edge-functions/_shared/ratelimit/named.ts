@@ -62,3 +62,23 @@ export function scannerLimits(env: Env = denoEnv): ScannerLimits {
     },
   };
 }
+
+export interface AnalyticsLimits {
+  user: NamedLimit;
+}
+
+/**
+ * Dashboard reads per user. A page load asks for five widgets, and each retries at most 3
+ * times; 60 a minute leaves a person clicking through date ranges far below the limit and
+ * holds a script to one query a second. It fails open: a read costs the database at most the
+ * analytics function's statement timeout, and a limiter outage should not blank dashboards.
+ */
+export function analyticsLimits(env: Env = denoEnv): AnalyticsLimits {
+  return {
+    user: {
+      name: "analytics-user",
+      quota: perMinute(intEnv("ANALYTICS_USER_LIMIT_PER_MINUTE", 60, env)),
+      failMode: "open",
+    },
+  };
+}
