@@ -37,3 +37,11 @@ insert into public.tickets (id, order_id, event_id, user_id, qr_code) values
   ('30000000-0000-4000-8000-000000000003', '20000000-0000-4000-8000-000000000002',
    '10000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'GRACE001')
 on conflict do nothing;
+
+-- The platform admin, who sees the operations page (20261202000600_operations.sql).
+with ops as (
+  insert into auth.users (id, email) values ('00000000-0000-4000-8000-000000000006', 'ops@usher.example')
+  on conflict do nothing
+  returning id
+)
+insert into public.platform_admins (user_id) select id from ops on conflict do nothing;

@@ -29,6 +29,7 @@ export const seedUsers = {
   doorNorth: "00000000-0000-4000-8000-000000000003",
   doorSouth: "00000000-0000-4000-8000-000000000004",
   organizer: "00000000-0000-4000-8000-000000000005",
+  ops: "00000000-0000-4000-8000-000000000006",
 } as const;
 
 export function userJwt(sub: string, ttlSeconds = 600): Promise<string> {
