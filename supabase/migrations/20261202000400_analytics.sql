@@ -334,7 +334,7 @@ begin
     'analytics_scan_outcomes(uuid, uuid, timestamptz, timestamptz)',
     'analytics_email(uuid, uuid, timestamptz, timestamptz)'
   ] loop
-    execute format('revoke execute on function public.%s from public, anon, authenticated', f);
+    execute format('revoke execute on function public.%s from public, anon, authenticated, service_role', f);
   end loop;
   -- The analytics function calls the widgets (with the user it verified); the operations
   -- page reads freshness; refreshing stays with pg_cron and the database owner.
