@@ -2,12 +2,13 @@
 //! jitter, failure classification, `Retry-After` parsing and the decision
 //! between another try, a deferral and a dead letter.
 //!
-//! This is the one place these rules live. The e-mail queue uses them now,
-//! outgoing webhooks and the browser next, and any SQL that computes a next
-//! attempt must agree with them: `tests/vectors/retry.json` at the repository
-//! root holds expected answers that every implementation replays. For that
-//! reason the crate reads no clock and draws no randomness (the current time
-//! and a per-job seed are arguments), and every rule is integer arithmetic.
+//! This is the one place these rules live. The e-mail queue, outgoing
+//! webhooks and the browser dashboard use them, and any SQL that computes a
+//! next attempt must agree with them: `tests/vectors/retry.json` at the
+//! repository root holds expected answers that every implementation replays.
+//! For that reason the crate reads no clock and draws no randomness (the
+//! current time and a per-job seed are arguments), and every rule is integer
+//! arithmetic.
 //!
 //! # Example
 //!

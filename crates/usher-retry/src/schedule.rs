@@ -10,6 +10,8 @@ use crate::jitter::{jitter_hash, jittered};
 const EMAIL_DELAYS_MS: &[u32] = &[1_000, 5_000, 30_000, 300_000, 1_800_000];
 /// The webhook delays of issue 10: 1 min, 5 min, 30 min, 2 h, 24 h.
 const WEBHOOK_DELAYS_MS: &[u32] = &[60_000, 300_000, 1_800_000, 7_200_000, 86_400_000];
+/// The dashboard's delays: 1 s, 3 s, 10 s.
+const DASHBOARD_DELAYS_MS: &[u32] = &[1_000, 3_000, 10_000];
 
 /// The retries a job gets after its first try, and the delay before each.
 ///
@@ -31,8 +33,8 @@ const WEBHOOK_DELAYS_MS: &[u32] = &[60_000, 300_000, 1_800_000, 7_200_000, 86_40
 ///
 /// # Default
 ///
-/// Both named schedules allow 5 attempts after the first try and jitter
-/// every delay by ±10 %.
+/// The e-mail and webhook schedules allow 5 attempts after the first try,
+/// the dashboard's 3; all three jitter every delay by ±10 %.
 ///
 /// # Jitter
 ///
@@ -75,6 +77,24 @@ impl Schedule {
         Schedule {
             delays_ms: WEBHOOK_DELAYS_MS,
             max_attempts: 5,
+            jitter_percent: 10,
+        }
+    }
+
+    /// Retries after 1 s, 3 s and 10 s: the browser dashboard's, whose
+    /// TanStack Query retries a failed widget fetch with these delays (or
+    /// the server's `Retry-After`). A person is watching the page, so the
+    /// whole schedule gives up within about 15 s rather than hours; the
+    /// jitter spreads the widgets of every open dashboard that failed in
+    /// the same outage.
+    ///
+    /// # Default
+    ///
+    /// 3 attempts after the first try (4 tries in all), ±10 % jitter.
+    pub const fn dashboard() -> Self {
+        Schedule {
+            delays_ms: DASHBOARD_DELAYS_MS,
+            max_attempts: 3,
             jitter_percent: 10,
         }
     }
@@ -233,11 +253,32 @@ mod tests {
     }
 
     #[test]
+    fn dashboard_delays_without_jitter_are_one_three_and_ten_seconds() {
+        let s = Schedule::dashboard().with_jitter_percent(0).unwrap();
+        let got: Vec<u64> = s.delays(7).map(|d| d.as_millis() as u64).collect();
+        assert_eq!(got, [SEC, 3 * SEC, 10 * SEC]);
+    }
+
+    #[test]
     fn defaults_are_five_attempts_and_ten_percent() {
         for s in [Schedule::email(), Schedule::webhook()] {
             assert_eq!(s.max_attempts(), 5);
             assert_eq!(s.jitter_percent(), 10);
             assert_eq!(s.delays(0).len(), 5);
+        }
+    }
+
+    #[test]
+    fn the_dashboard_gets_three_retries_jittered_ten_percent() {
+        let s = Schedule::dashboard();
+        assert_eq!(s.max_attempts(), 3);
+        assert_eq!(s.jitter_percent(), 10);
+        for seed in [0, 1, 42, u32::MAX] {
+            let got: Vec<u64> = s.delays(seed).map(|d| d.as_millis() as u64).collect();
+            assert_eq!(got.len(), 3);
+            for (ms, base) in got.into_iter().zip([SEC, 3 * SEC, 10 * SEC]) {
+                assert!(ms >= base - base / 10 && ms <= base + base / 10, "{ms}");
+            }
         }
     }
 

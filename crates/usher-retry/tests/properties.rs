@@ -52,7 +52,11 @@ fn any_class() -> impl Strategy<Value = Class> {
 
 fn any_schedule() -> impl Strategy<Value = Schedule> {
     (
-        prop_oneof![Just(Schedule::email()), Just(Schedule::webhook())],
+        prop_oneof![
+            Just(Schedule::email()),
+            Just(Schedule::webhook()),
+            Just(Schedule::dashboard())
+        ],
         0u32..=10,
         0u32..=100,
     )

@@ -50,10 +50,11 @@ fn vector_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/retry.json")
 }
 
-fn schedules() -> [(&'static str, Schedule); 2] {
+fn schedules() -> [(&'static str, Schedule); 3] {
     [
         ("email", Schedule::email()),
         ("webhook", Schedule::webhook()),
+        ("dashboard", Schedule::dashboard()),
     ]
 }
 
@@ -218,10 +219,11 @@ type NextInput = (&'static str, u32, u32, Class, Option<u64>, u32);
 fn next_cases() -> Vec<NextInput> {
     use Class::{Defer, GiveUp, Retry};
     let mut cases = Vec::new();
-    for (name, _) in schedules() {
+    // Each schedule with its own number of retries, past the last one.
+    for (name, s) in schedules() {
         for seed in [0x5eed, 0xdead_beef] {
-            for attempt in 0..=6 {
-                cases.push((name, 5, attempt, Retry, None, seed));
+            for attempt in 0..=s.max_attempts() + 1 {
+                cases.push((name, s.max_attempts(), attempt, Retry, None, seed));
             }
         }
     }
@@ -242,6 +244,11 @@ fn next_cases() -> Vec<NextInput> {
         ("email", 0, 0, Retry, None, 0x5eed),
         ("email", 8, 7, Retry, None, 0x5eed),
         ("email", 8, 8, Retry, None, 0x5eed),
+        ("dashboard", 3, 0, Retry, Some(5_000), 0x5eed),
+        ("dashboard", 3, 2, Retry, Some(500), 0x5eed),
+        ("dashboard", 3, 3, Retry, Some(5_000), 0x5eed),
+        ("dashboard", 3, 1, Defer, Some(30_000), 0x5eed),
+        ("dashboard", 3, 0, GiveUp, None, 0x5eed),
     ]);
     cases
 }

@@ -7,13 +7,14 @@ use wasm_bindgen::prelude::*;
 
 use crate::errors::{to_i64, to_u32, type_error};
 
-/// The schedule called `name`: `email` or `webhook`.
+/// The schedule called `name`: `email`, `webhook` or `dashboard`.
 fn schedule(name: &str) -> Result<Schedule, JsValue> {
     match name {
         "email" => Ok(Schedule::email()),
         "webhook" => Ok(Schedule::webhook()),
+        "dashboard" => Ok(Schedule::dashboard()),
         _ => Err(type_error(format_args!(
-            "schedule must be \"email\" or \"webhook\", got {name:?}"
+            "schedule must be \"email\", \"webhook\" or \"dashboard\", got {name:?}"
         ))),
     }
 }
