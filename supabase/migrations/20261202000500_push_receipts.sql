@@ -31,6 +31,10 @@ alter table public.push_deliveries
   add column receipt_locked_by text,
   add column receipt_locked_until timestamptz,
   add constraint push_deliveries_receipt_of_sent check (receipt_status is null or status = 'sent');
+-- The table's first migration granted the service role select and insert but revoked nothing
+-- from it, so Supabase's default grants let it update and delete rows too, and so write a
+-- receipt, or clear a lease, past the functions below. It keeps what it was meant to have.
+revoke update, delete, truncate, references, trigger on public.push_deliveries from service_role;
 
 -- The rows still waiting for a receipt, by the time they were sent: what a claim scans.
 create index push_deliveries_awaiting_receipt on public.push_deliveries (coalesce(settled_at, created_at))
