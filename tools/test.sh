@@ -26,15 +26,12 @@ suite() {
 }
 cargo_counts='/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { print p+0, f+0 }'
 deno_counts='/^(ok|FAILED) \| [0-9]+ passed/ { p += $3; match($0, /[0-9]+ failed/); f += substr($0, RSTART, RLENGTH - 7) } END { print p+0, f+0 }'
-node_counts='/^# pass / { p = $3 } /^# fail / { f = $3 } END { print p+0, f+0 }'
 prove_counts='/^Files=.*Tests=/ { match($0, /Tests=[0-9]+/); t = substr($0, RSTART+6, RLENGTH-6) } /^Failed [0-9]+\/[0-9]+ subtests/ { split($2, a, "/"); f += a[1] } END { print t-f, f+0 }'
 
 suite cargo-test "$cargo_counts" cargo test --workspace --color never
 for crate in crates/*/; do
   suite "wasm-test-$(basename "$crate")" "$cargo_counts" wasm-pack --log-level warn test --node "$crate"
 done
-
-suite node-test "$node_counts" node --test tests/node/
 
 stack_was_up=false
 [ -f "$LOCAL/gateway.pid" ] && kill -0 "$(cat "$LOCAL/gateway.pid")" 2>/dev/null && stack_was_up=true
