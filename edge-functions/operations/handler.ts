@@ -5,6 +5,7 @@
 // any input is read, so anyone else learns nothing, not even which panels exist.
 import type { Authenticator } from "../_shared/auth.ts";
 import type { Sql } from "../_shared/db.ts";
+import { databaseFailure } from "../_shared/db_errors.ts";
 import {
   HttpError,
   invalidField,
@@ -48,7 +49,9 @@ const panels: Readonly<Record<string, Panel>> = {
                                   from public.ops_provider_rates('24 hours') r group by r.provider) p)) as data`,
   push_states: (sql) =>
     sql`select now() as as_of, jsonb_build_object(
-          'states', (select coalesce(jsonb_agg(s), '[]') from public.push_delivery_states() s)) as data`,
+          'window_hours', 24,
+          'states', (select coalesce(jsonb_agg(s), '[]')
+                       from public.push_delivery_states(now() - interval '24 hours') s)) as data`,
   refresh_runs: (sql) =>
     sql`select now() as as_of, jsonb_build_object(
           'freshness', (select to_jsonb(f) from public.analytics_freshness() f),
@@ -76,7 +79,7 @@ export async function handleOperations(req: Request, deps: OperationsDeps, _ctx:
 }
 
 async function requireAdmin(sql: Sql, userId: string): Promise<void> {
-  const [{ admin }] = await unlessUnreachable(
+  const [{ admin }] = await orDatabaseFailure(
     sql<{ admin: boolean }[]>`select public.is_platform_admin(${userId}) as admin`,
   );
   if (!admin) throw new HttpError(403, "forbidden", "Only platform admins may see the operations page");
@@ -87,7 +90,7 @@ async function panel(req: Request, sql: Sql): Promise<Response> {
   if (name === null || !Object.hasOwn(panels, name)) {
     throw invalidField("panel", `panel must be one of ${panelNames.join(", ")}`);
   }
-  const [row] = await unlessUnreachable(panels[name](sql));
+  const [row] = await orDatabaseFailure(panels[name](sql));
   return json({ panel: name, as_of: new Date(row.as_of).toISOString(), data: row.data });
 }
 
@@ -103,51 +106,27 @@ async function replayDeadLetters(req: Request, sql: Sql): Promise<Response> {
     if (!ids.every((id) => typeof id === "string" && uuidPattern.test(id))) {
       throw invalidField("ids", "an e-mail's id is a UUID");
     }
-    rows = await unlessUnreachable(sql<{ replayed: number }[]>`
+    rows = await orDatabaseFailure(sql<{ replayed: number }[]>`
       select count(*)::integer as replayed from public.replay_email_dead_letters(p_ids => ${ids}::uuid[])`);
   } else {
     // The retry queue's ids are bigint identities; as JSON numbers they are exact up to 2^53.
     if (!ids.every((id) => Number.isSafeInteger(id) && id > 0)) {
       throw invalidField("ids", "a webhook retry's id is a positive integer");
     }
-    rows = await unlessUnreachable(sql<{ replayed: number }[]>`
+    rows = await orDatabaseFailure(sql<{ replayed: number }[]>`
       select count(*)::integer as replayed from public.replay_webhook_dead_letters(p_ids => ${ids}::bigint[])`);
   }
   return json({ replayed: rows[0].replayed });
 }
 
-// Failures to reach the database at all: the socket's (refused, reset, unreachable),
-// postgres.js's own (its connect timeout, a connection closed under a query), and the
-// server's refusals to serve (shutting down, starting up, out of connections).
-const unreachableCodes: ReadonlySet<string> = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENOTFOUND",
-  "EPIPE",
-  "CONNECT_TIMEOUT",
-  "CONNECTION_CLOSED",
-  "CONNECTION_DESTROYED",
-  "CONNECTION_ENDED",
-  "57P01",
-  "57P02",
-  "57P03",
-  "53300",
-]);
-
-/** The query's answer, or a 503 when the database could not be asked. */
-async function unlessUnreachable<T>(query: Promise<T>): Promise<T> {
+/**
+ * The query's answer, or the answer to a database that could not be asked (503) or a
+ * statement that ran out of the pool's timeout (504).
+ */
+async function orDatabaseFailure<T>(query: Promise<T>): Promise<T> {
   try {
     return await query;
   } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && (unreachableCodes.has(code) || code.startsWith("08"))) {
-      throw new HttpError(503, "database_unavailable", "The database is unreachable; try again shortly", {
-        "retry-after": "5",
-      });
-    }
-    throw e;
+    throw databaseFailure(e) ?? e;
   }
 }

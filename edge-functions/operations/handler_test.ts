@@ -44,6 +44,23 @@ async function withSql(t: (sql: Sql) => Promise<void>) {
   }
 }
 
+/**
+ * Runs `t` in one repeatable-read snapshot, rolled back: whatever the rest of the stack
+ * commits meanwhile is invisible, so the difference between two answers is the test's rows.
+ */
+async function inSnapshot(t: (sql: Sql) => Promise<void>) {
+  const pool = connect(dbUrl, 1);
+  const sql = await pool.reserve();
+  try {
+    await sql`begin isolation level repeatable read`;
+    await t(sql);
+  } finally {
+    await sql`rollback`;
+    sql.release();
+    await pool.end();
+  }
+}
+
 /** A panel's answer, after checking its status and envelope. */
 async function panel(res: Response, name: string): Promise<Record<string, unknown>> {
   const body = await res.json();
@@ -141,13 +158,8 @@ Deno.test("email_queue: the test's queue by status, and its dead letters masked,
     }
   }));
 
-Deno.test("webhook_queue and provider_rates: exactly what the test's rows add", async () => {
-  const pool = connect(dbUrl, 1);
-  const sql = await pool.reserve();
-  try {
-    // One snapshot for both answers: whatever the rest of the stack commits meanwhile is
-    // invisible, so the differences are the test's rows alone.
-    await sql`begin isolation level repeatable read`;
+Deno.test("webhook_queue and provider_rates: exactly what the test's rows add", () =>
+  inSnapshot(async (sql) => {
     const { get } = served(sql);
     const token = await adminToken();
     const before = await panel(await get("?panel=webhook_queue", token), "webhook_queue");
@@ -200,12 +212,7 @@ Deno.test("webhook_queue and provider_rates: exactly what the test's rows add", 
       ["bounced", "complained", "delivered", "failed", "sent"],
     );
     assert.equal(ratesAfter.window_hours, 24);
-  } finally {
-    await sql`rollback`;
-    sql.release();
-    await pool.end();
-  }
-});
+  }));
 
 Deno.test("door_scans: the last hour's outcomes at each door of the test's event", () =>
   withSql(async (sql) => {
@@ -250,13 +257,36 @@ Deno.test("refresh_runs: the overall freshness, each view's, and the latest runs
     assert.deepEqual(runs.map((r) => r.id), runs.map((r) => r.id).sort((x, y) => y - x), "newest first");
   }));
 
-Deno.test("push_states: the receipts' states, as push_delivery_states counts them", () =>
-  withSql(async (sql) => {
-    const data = await panel(await served(sql).get("?panel=push_states", await adminToken()), "push_states");
-    const expected = await sql<{ state: string; count: string }[]>`select * from public.push_delivery_states()`;
+Deno.test("push_states: each delivery state of the last day, exactly what the test's pushes add", () =>
+  inSnapshot(async (sql) => {
+    const { get } = served(sql);
+    const token = await adminToken();
+    const states = async () => {
+      const data = await panel(await get("?panel=push_states", token), "push_states");
+      assert.equal(data.window_hours, 24);
+      return Object.fromEntries((data.states as { state: string; count: number }[]).map((s) => [s.state, s.count]));
+    };
+    const before = await states();
+    await sql`
+      insert into public.push_deliveries (user_id, token, title, status, provider_ticket_id, receipt_status, created_at)
+      values (${seedUsers.ada}, 'ExponentPushToken[ops]', 't', 'sent', 'tk-a', null, now()),
+             (${seedUsers.ada}, 'ExponentPushToken[ops]', 't', 'sent', 'tk-b', 'delivered', now()),
+             (${seedUsers.ada}, 'ExponentPushToken[ops]', 't', 'sent', 'tk-c', 'error', now()),
+             (${seedUsers.ada}, 'ExponentPushToken[ops]', 't', 'failed', null, null, now()),
+             (${seedUsers.ada}, 'ExponentPushToken[ops]', 't', 'sent', 'tk-d', 'delivered', now() - interval '2 days')`;
+    const after = await states();
+    assert.deepEqual(Object.keys(after), [
+      "pending",
+      "rate_limited",
+      "failed",
+      "awaiting_receipt",
+      "delivered",
+      "receipt_error",
+      "receipt_expired",
+    ]);
     assert.deepEqual(
-      (data.states as { state: string; count: number }[]).map((s) => [s.state, s.count]),
-      expected.map((s) => [s.state, Number(s.count)]),
+      Object.fromEntries(Object.entries(after).map(([k, n]) => [k, n - before[k]]).filter(([, n]) => n !== 0)),
+      { failed: 1, awaiting_receipt: 1, delivered: 1, receipt_error: 1 },
     );
   }));
 

@@ -136,7 +136,8 @@ $$;
 --   stripe  each outcome of the events applied (paid, closed, refunded, …, ignored), and
 --           retrying (events in the retry queue now) and dead_letters (died in the window);
 --   push    each status of the notifications asked for (sent, failed, rate_limited,
---           pending) and each receipt state (delivered, error) of those.
+--           pending) and, of the sent ones, each receipt state (delivered, receipt_error,
+--           receipt_expired; 20261202000500_push_receipts.sql).
 -- The fixed metrics answer 0 when nothing happened, so a quiet provider still shows.
 create function public.ops_provider_rates(p_since interval default '24 hours')
 returns table (provider text, metric text, count integer)
@@ -169,10 +170,17 @@ as $$
    where q.webhook_type = 'stripe' and q.status = 'dead_letter' and q.updated_at >= since.at
   union all
   select 'push', m.metric, coalesce(c.n, 0)
-    from unnest(array['sent', 'failed', 'rate_limited', 'pending']) m(metric)
+    from unnest(array['sent', 'failed', 'rate_limited', 'pending', 'delivered', 'receipt_error', 'receipt_expired'])
+         with ordinality m(metric, ord)
     left join (
-      select p.status as metric, count(*)::integer as n from public.push_deliveries p, since
-       where p.created_at >= since.at group by p.status
+      select x.metric, count(*)::integer as n
+        from public.push_deliveries p cross join since
+        cross join lateral (values (p.status),
+                                   (case p.receipt_status when 'delivered' then 'delivered'
+                                                          when 'error' then 'receipt_error'
+                                                          when 'expired' then 'receipt_expired' end)) x(metric)
+       where p.created_at >= since.at and x.metric is not null
+       group by x.metric
     ) c on c.metric = m.metric
 $$;
 

@@ -139,25 +139,27 @@ insert into public.webhook_events (provider, event_id, type, outcome, applied_at
   ('stripe', 'evt_pgtap_ops_3', 'charge.refunded', 'refunded', now()),
   ('stripe', 'evt_pgtap_ops_4', 'charge.refunded', 'refunded', now() - interval '2 days'),
   ('resend', 'msg_pgtap_ops_x', 'email.delivered', 'recorded', now());
-insert into public.push_deliveries (user_id, token, title, status, provider_ticket_id, created_at) values
-  ('00000000-0000-4000-8000-0000000006a2', 'tok', 't', 'sent', 'tk1', now()),
-  ('00000000-0000-4000-8000-0000000006a2', 'tok', 't', 'sent', 'tk2', now()),
-  ('00000000-0000-4000-8000-0000000006a2', 'tok', 't', 'failed', null, now()),
-  ('00000000-0000-4000-8000-0000000006a2', 'tok', 't', 'rate_limited', null, now()),
-  ('00000000-0000-4000-8000-0000000006a2', 'tok', 't', 'sent', 'tk3', now() - interval '2 days');
+insert into public.push_deliveries (user_id, token, title, status, provider_ticket_id, receipt_status, created_at) values
+  ('00000000-0000-4000-8000-0000000006a2', 'tok', 't', 'sent', 'tk1', 'delivered', now()),
+  ('00000000-0000-4000-8000-0000000006a2', 'tok', 't', 'sent', 'tk2', 'error', now()),
+  ('00000000-0000-4000-8000-0000000006a2', 'tok', 't', 'failed', null, null, now()),
+  ('00000000-0000-4000-8000-0000000006a2', 'tok', 't', 'rate_limited', null, null, now()),
+  ('00000000-0000-4000-8000-0000000006a2', 'tok', 't', 'sent', 'tk3', 'delivered', now() - interval '2 days');
 
 select results_eq(
   $$ select a.provider, a.metric, a.count - coalesce(b.count, 0)
        from public.ops_provider_rates('24 hours') a left join rates_before b using (provider, metric)
       where a.count <> coalesce(b.count, 0) order by 1, 2 $$,
-  $$ values ('push', 'failed', 1), ('push', 'rate_limited', 1), ('push', 'sent', 2),
+  $$ values ('push', 'delivered', 1), ('push', 'failed', 1), ('push', 'rate_limited', 1), ('push', 'receipt_error', 1),
+            ('push', 'sent', 2),
             ('resend', 'bounced', 1), ('resend', 'delivered', 1), ('resend', 'failed', 2), ('resend', 'sent', 1),
             ('stripe', 'dead_letters', 1), ('stripe', 'paid', 2), ('stripe', 'refunded', 1), ('stripe', 'retrying', 2) $$,
   'ops_provider_rates counts each provider''s outcomes in the window, and nothing older');
 select is(array(select r.provider || '.' || r.metric from public.ops_provider_rates('24 hours') r
                  where r.provider in ('resend', 'push') order by 1),
-          array['push.failed', 'push.pending', 'push.rate_limited', 'push.sent', 'resend.bounced', 'resend.complained',
-                'resend.delivered', 'resend.failed', 'resend.sent'],
+          array['push.delivered', 'push.failed', 'push.pending', 'push.rate_limited', 'push.receipt_error',
+                'push.receipt_expired', 'push.sent', 'resend.bounced', 'resend.complained', 'resend.delivered',
+                'resend.failed', 'resend.sent'],
           'Resend and push always answer their fixed metrics, zeros included');
 select results_eq(
   $$ select a.metric, a.count - coalesce(b.count, 0)
