@@ -32,7 +32,7 @@ export function databaseFailure(e: unknown): HttpError | null {
   if (typeof code !== "string") return null;
   // 57014 is also a cancel someone asked for; only the function's own timeout cancels these reads.
   if (code === "57014") {
-    return new HttpError(504, "query_timeout", "The query took too long; try a shorter date range");
+    return new HttpError(504, "query_timeout", "The query took longer than this function allows; ask for less");
   }
   if (connectionCodes.has(code)) {
     return new HttpError(503, "database_unavailable", "The database is unreachable; try again shortly", {
