@@ -20,6 +20,7 @@ required_commands=(
   "cat coreutils (Debian)"
   "chmod coreutils (Debian)"
   "chown coreutils (Debian)"
+  "chromium chromium (Debian, installed here; playwright-core drives it in tests/browser/)"
   "cmp diffutils (Debian)"
   "cp coreutils (Debian)"
   "curl curl (Debian, installed here)"
@@ -88,7 +89,9 @@ if [ "${1:-}" = --check ]; then
 fi
 
 apt_packages=(postgresql-15 postgresql-15-cron postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
-  redis-server wrk curl shellcheck)
+  redis-server wrk curl shellcheck chromium)
+# chromium: the dashboard's browser tests drive Debian's build through npm:playwright-core@1.64.1,
+# whose bundled Chromium has the same major (156); playwright-core never downloads a browser.
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
