@@ -1,4 +1,5 @@
 // `make demo`: a scripted walk through each hardening feature against the running stack.
+import { analyticsSteps } from "./analytics.ts";
 import { emailSteps } from "./email.ts";
 import { foundationSteps } from "./foundation.ts";
 import { hardeningSteps } from "./hardening.ts";
@@ -15,5 +16,6 @@ const ok = await runSteps([
   { name: "Holes closed: retries, floods, bad input, client roles", steps: hardeningSteps },
   { name: "Durable e-mail: a Postgres queue, retries, limits, exactly once", steps: emailSteps },
   { name: "Webhooks that never lose an event: verified, exactly once, retried, replayed", steps: webhookSteps },
+  { name: "Analytics that degrade gracefully, and the operations page", steps: analyticsSteps },
 ]);
 Deno.exit(ok ? 0 : 1);
