@@ -2,7 +2,10 @@
 // Held to a per-user and a global quota, so that a bug in a caller cannot flood a phone or
 // exhaust the provider's allowance. Every attempt is recorded in push_deliveries before
 // anything is counted or sent, and settled with its outcome (the provider's ticket id for
-// delivery tracking, or why it was not sent), so no path sends without a row.
+// delivery tracking, or why it was not sent), so no path sends without a row. A token the
+// provider called DeviceNotRegistered (in a ticket here, or in a receipt fetched later by
+// process-push-receipts) is retired: a push to it is a 410 device_unregistered, recorded as
+// failed, that uses no quota and never reaches the provider.
 import type { Authenticator } from "../_shared/auth.ts";
 import type { Sql } from "../_shared/db.ts";
 import {
@@ -40,6 +43,10 @@ export async function handleSendPush(req: Request, deps: PushDeps, ctx: RequestC
   // Before the limit and the provider: a push for nobody (UR005, a 404) uses up no quota.
   const [{ id }] = await deps.sql<{ id: string }[]>`
     select public.begin_push_delivery(${userId}, ${message.to}, ${message.title}) as id`;
+  const [{ refused }] = await deps.sql<{ refused: boolean }[]>`select public.refuse_retired_push(${id}) as refused`;
+  if (refused) {
+    throw new HttpError(410, "device_unregistered", "This push token is no longer registered with the provider");
+  }
 
   await admit(deps.store, [
     { limit: deps.limits.user, key: userId },
@@ -61,6 +68,7 @@ export async function handleSendPush(req: Request, deps: PushDeps, ctx: RequestC
     throw new HttpError(502, "push_provider_error", "The push provider is unavailable; try again shortly");
   }
   const sent = ticket.status === "ok";
+  if (ticket.status === "error" && ticket.error === "DeviceNotRegistered") await retire(deps, ctx, message.to);
   await settle(
     deps,
     ctx,
@@ -99,6 +107,15 @@ async function settle(
       outcome: status,
       error: describeError(e),
     });
+  }
+}
+
+/** Retires a token the provider refused; a failure to is logged, as the push's answer matters more. */
+async function retire(deps: PushDeps, ctx: RequestContext, token: string): Promise<void> {
+  try {
+    await deps.sql`select public.retire_push_token(${token}, 'DeviceNotRegistered')`;
+  } catch (e) {
+    ctx.log.log("error", "push token not retired", { error: describeError(e) });
   }
 }
 

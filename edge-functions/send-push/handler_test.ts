@@ -58,6 +58,7 @@ async function setup(t: (env: Env) => Promise<void>, redisUrl = stackEnv.REDIS_U
   try {
     await t({ deps, call, userId, push, deliveries });
   } finally {
+    await sql`delete from public.push_retired_tokens where token like ${`%-${userId}]`}`;
     await sql`delete from auth.users where id = ${userId}`;
     await deps.store.close();
     await push.close();
@@ -134,14 +135,40 @@ Deno.test("push fails closed: with the limit store unreachable nothing is sent, 
   }, `redis://127.0.0.1:${closedPort}`);
 });
 
-Deno.test("a token the provider refuses is tracked as failed with the provider's reason", async () => {
-  await setup(async ({ call, userId, deliveries }) => {
-    const res = await call(message(userId, "ExponentPushToken[DeviceNotRegistered]"));
+Deno.test("a token the provider refuses is tracked as failed with the provider's reason, and retired", async () => {
+  await setup(async ({ deps, call, userId, push, deliveries }) => {
+    const token = `ExponentPushToken[DeviceNotRegistered-${userId}]`;
+    const res = await call(message(userId, token));
     assert.equal(res.status, 200);
     assert.deepEqual((await res.json()).error, "DeviceNotRegistered");
     const [row] = await deliveries();
     assert.equal(row.status, "failed");
     assert.match(row.error!, /^DeviceNotRegistered: /);
+    assert.deepEqual(
+      (await deps.sql`select reason from public.push_retired_tokens where token = ${token}`).map((r) => r.reason),
+      ["DeviceNotRegistered"],
+    );
+    const again = await call(message(userId, token));
+    assert.equal(again.status, 410);
+    assert.equal(push.requests.length, 1, "a retired token never reaches the provider");
+  });
+});
+
+Deno.test("a retired token is a 410 device_unregistered, recorded failed, with no quota used and nothing sent", async () => {
+  await setup(async ({ deps, call, userId, push, deliveries }) => {
+    const token = `ExponentPushToken[retired-${userId}]`;
+    await deps.sql`select public.retire_push_token(${token}, 'DeviceNotRegistered')`;
+    const res = await call(message(userId, token));
+    assert.equal(res.status, 410);
+    assert.equal((await res.json()).error.code, "device_unregistered");
+    assert.equal(res.headers.get("ratelimit"), null, "no quota was asked for");
+    assert.equal(push.requests.length, 0);
+    const [row] = await deliveries();
+    assert.equal(row.status, "failed");
+    assert.match(row.error!, /^DeviceNotRegistered: token retired at .* \(DeviceNotRegistered\)$/);
+    const live = await call(message(userId));
+    assert.equal(live.status, 200, "another token of the user's is sent");
+    assert.match(live.headers.get("ratelimit")!, /-push-user";r=9;/, "as the user's first push");
   });
 });
 
