@@ -122,10 +122,10 @@ select results_eq($$ select provider_ticket_id, receipt_checks
 select results_eq($$ select * from public.record_push_receipts('w3', '{"ticket-3": {"status": "ok"}}') $$,
                   $$ values (0, 0, 0, 0) $$, 'the dead worker''s late answer records nothing');
 select results_eq($$ select * from public.record_push_receipts('w4', '{"ticket-3": {"status": "error", "message": "m",
-                       "details": {"error": "MessageRateLimited"}}, "ticket-4": {"status": "ok"}}') $$,
+                       "details": {"error": "MessageRateExceeded"}}, "ticket-4": {"status": "ok"}}') $$,
                   $$ values (1, 1, 0, 0) $$, 'the new holder records them, once');
 select is((select receipt_error from public.push_deliveries where provider_ticket_id = 'ticket-3'),
-          'MessageRateLimited: m', 'an error other than DeviceNotRegistered is recorded');
+          'MessageRateExceeded: m', 'an error other than DeviceNotRegistered is recorded');
 select is((select count(*)::int from public.push_retired_tokens), 1, 'and retires nothing');
 
 -- Giving up.
