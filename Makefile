@@ -6,6 +6,7 @@ install:
 
 build: install
 	@bash tools/build-wasm.sh
+	@bash tools/build-web.sh
 
 up: build
 	@bash tools/local/up.sh

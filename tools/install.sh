@@ -113,13 +113,15 @@ if ! command -v wasm-pack >/dev/null 2>&1; then
   cargo install wasm-pack
 fi
 
-# npm ci runs again only when the lock file changed since the last install.
+# npm ci installs exactly the committed lock file's versions, and runs again only when that
+# file changed since the last install. Packages are kept in .cache/npm, so a reinstall (a
+# deleted node_modules, a lock file switched back) takes them from there before the registry.
 npm_ci() {
   local dir=$1 what=$2
   [ -f "$dir/package-lock.json" ] || return 0
   cmp -s "$dir/package-lock.json" "$dir/node_modules/.usher-installed" && return 0
   step "npm ci in $dir/ ($what)"
-  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error --cache "$ROOT/.cache/npm" --prefer-offline)
   cp "$dir/package-lock.json" "$dir/node_modules/.usher-installed"
 }
 npm_ci tools/cli "Deno, Supabase CLI, binaryen"

@@ -24,6 +24,8 @@ export USHER_REDIS_PORT=${USHER_REDIS_PORT:-54379}
 export USHER_FAKE_STRIPE_PORT=${USHER_FAKE_STRIPE_PORT:-54410}
 export USHER_FAKE_PUSH_PORT=${USHER_FAKE_PUSH_PORT:-54411}
 export USHER_FAKE_RESEND_PORT=${USHER_FAKE_RESEND_PORT:-54412}
+# The dashboard (web/dist), on the port `supabase start` gives Studio, which does not run here.
+export USHER_WEB_PORT=${USHER_WEB_PORT:-54323}
 
 # Colour is for a person at a terminal: NO_COLOR (no-color.org) turns it off, and so does
 # output to a file or a pipe. Exporting NO_COLOR tells the programs these scripts start the

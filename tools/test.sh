@@ -26,12 +26,15 @@ suite() {
 }
 cargo_counts='/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { print p+0, f+0 }'
 deno_counts='/^(ok|FAILED) \| [0-9]+ passed/ { p += $3; match($0, /[0-9]+ failed/); f += substr($0, RSTART, RLENGTH - 7) } END { print p+0, f+0 }'
+vitest_counts='/^ *Tests +[0-9]/ { if (match($0, /[0-9]+ passed/)) p += substr($0, RSTART, RLENGTH - 7); if (match($0, /[0-9]+ failed/)) f += substr($0, RSTART, RLENGTH - 7) } END { print p+0, f+0 }'
 prove_counts='/^Files=.*Tests=/ { match($0, /Tests=[0-9]+/); t = substr($0, RSTART+6, RLENGTH-6) } /^Failed [0-9]+\/[0-9]+ subtests/ { split($2, a, "/"); f += a[1] } END { print t-f, f+0 }'
 
 suite cargo-test "$cargo_counts" cargo test --workspace --color never
 for crate in crates/*/; do
   suite "wasm-test-$(basename "$crate")" "$cargo_counts" wasm-pack --log-level warn test --node "$crate"
 done
+# The dashboard's unit tests (Vitest, happy-dom); they start their own HTTP server.
+suite web-test "$vitest_counts" node web/node_modules/vitest/vitest.mjs run --root web
 
 stack_was_up=false
 [ -f "$LOCAL/gateway.pid" ] && kill -0 "$(cat "$LOCAL/gateway.pid")" 2>/dev/null && stack_was_up=true

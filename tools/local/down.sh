@@ -8,10 +8,10 @@ source "$(dirname "$0")/../lib.sh"
 source "$ROOT/tools/local/postgres.sh"
 
 # The live processes a stack's folder records: the pg_net worker, the gateway, the fakes,
-# Redis and PostgreSQL.
+# the dashboard's server, Redis and PostgreSQL.
 live_pids() {
   local f pid
-  for f in "$1/pg_net.pid" "$1/gateway.pid" "$1/fakes.pid" "$1/redis/redis.pid" "$1/pg/data/postmaster.pid"; do
+  for f in "$1/pg_net.pid" "$1/gateway.pid" "$1/fakes.pid" "$1/web.pid" "$1/redis/redis.pid" "$1/pg/data/postmaster.pid"; do
     [ -f "$f" ] && pid=$(head -n 1 "$f") && kill -0 "$pid" 2>/dev/null && echo "$pid"
   done
 }
@@ -32,7 +32,7 @@ running() { kill -0 "$1" 2>/dev/null && ! grep -qs '^State:[[:space:]]*Z' "/proc
 
 # The pg_net worker first, and waited for: it records the requests it has in flight (for up
 # to 5 seconds) before it exits, which needs the gateway and the database still there.
-for what in pg_net gateway fakes; do
+for what in pg_net gateway fakes web; do
   if [ -f "$LOCAL/$what.pid" ]; then
     pid=$(cat "$LOCAL/$what.pid")
     if kill -- -"$pid" 2>/dev/null; then

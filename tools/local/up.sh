@@ -3,7 +3,7 @@
 # $USHER_LOCAL_DIR (.local/ by default):
 # PostgreSQL 15 (pg_cron, pgTAP), Redis, the Supabase bootstrap, the migrations (applied
 # by the real Supabase CLI), every edge function behind the gateway, the fake providers and
-# the pg_net worker. Safe to re-run.
+# the pg_net worker, and the dashboard (web/dist) with its /config.json. Safe to re-run.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
@@ -128,10 +128,36 @@ if [ "$(psql "$DB_URL" -tAq -c "$worker_up")" != t ]; then
   fail "the pg_net worker did not start listening within 10 seconds; its log is above"
 fi
 
+step "dashboard (web/dist) on 127.0.0.1:$USHER_WEB_PORT"
+# Restarted like the gateway, so /config.json names this run's gateway port.
+if [ -f "$LOCAL/web.pid" ] && kill -0 "$(cat "$LOCAL/web.pid")" 2>/dev/null; then
+  kill -- -"$(cat "$LOCAL/web.pid")" 2>/dev/null || true
+  for _ in $(seq 50); do port_open "$USHER_WEB_PORT" || break; sleep 0.1; done
+fi
+rm -f "$LOCAL/web.pid"
+web_url="(not built: make build, or tools/build-web.sh)"
+if [ -f web/dist/index.html ]; then
+  port_open "$USHER_WEB_PORT" && fail "port $USHER_WEB_PORT is in use by another program; set USHER_WEB_PORT"
+  keep_log "$LOCAL/web.log"
+  ( exec setsid deno run --allow-net --allow-read --allow-env tools/local/web.ts ) >>"$LOCAL/web.log" 2>&1 &
+  echo $! >"$LOCAL/web.pid"
+  for _ in $(seq 100); do
+    curl -fsS "http://127.0.0.1:$USHER_WEB_PORT/config.json" >/dev/null 2>&1 && break
+    kill -0 "$(cat "$LOCAL/web.pid")" 2>/dev/null || break
+    sleep 0.1
+  done
+  curl -fsS "http://127.0.0.1:$USHER_WEB_PORT/config.json" >/dev/null 2>&1 \
+    || { tail -n 20 "$LOCAL/web.log" >&2; fail "the dashboard's server did not start; its log is above"; }
+  web_url="http://127.0.0.1:$USHER_WEB_PORT/"
+else
+  echo "web/dist is not built, so the dashboard is not served (make build, or tools/build-web.sh)"
+fi
+
 source "$LOCAL/env"
 cat <<INFO
 
 Usher's local stack is up.
+  Dashboard   $web_url
   Functions   $SUPABASE_URL/functions/v1/<name>
   Database    $SUPABASE_DB_URL
   Redis       $REDIS_URL
@@ -139,6 +165,6 @@ Usher's local stack is up.
   anon key          $SUPABASE_ANON_KEY
   service_role key  $SUPABASE_SERVICE_ROLE_KEY
   A user JWT:  set -a; . $LOCAL/env; set +a; tools/cli/node_modules/.bin/deno run --allow-env tools/local/jwt.ts user <uuid>
-  Logs        $LOCAL/gateway.log, $LOCAL/fakes.log, $LOCAL/pg_net.log, $LOCAL/pg/log
+  Logs        $LOCAL/gateway.log, $LOCAL/fakes.log, $LOCAL/pg_net.log, $LOCAL/web.log, $LOCAL/pg/log
   Stop with   $(down_command)
 INFO
