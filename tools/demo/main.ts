@@ -3,6 +3,7 @@ import { analyticsSteps } from "./analytics.ts";
 import { emailSteps } from "./email.ts";
 import { foundationSteps } from "./foundation.ts";
 import { hardeningSteps } from "./hardening.ts";
+import { pushReceiptSteps } from "./push_receipts.ts";
 import { qrSteps, removeDemoEvent } from "./qr.ts";
 import { rateLimitSteps } from "./ratelimit.ts";
 import { runSteps } from "./report.ts";
@@ -16,6 +17,9 @@ const ok = await runSteps([
   { name: "Holes closed: retries, floods, bad input, client roles", steps: hardeningSteps },
   { name: "Durable e-mail: a Postgres queue, retries, limits, exactly once", steps: emailSteps },
   { name: "Webhooks that never lose an event: verified, exactly once, retried, replayed", steps: webhookSteps },
-  { name: "Analytics that degrade gracefully, and the operations page", steps: analyticsSteps },
+  {
+    name: "Analytics that degrade gracefully, and the operations page",
+    steps: [...analyticsSteps, ...pushReceiptSteps],
+  },
 ]);
 Deno.exit(ok ? 0 : 1);
