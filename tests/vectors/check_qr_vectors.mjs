@@ -1,6 +1,6 @@
-// Checks an implementation of the ticket-code API against tests/vectors/qr.json. Shared by
-// the Deno test (the edge functions' wasm) and the Node test (the browser build), so both
-// builds answer to the same golden file as the Rust crate.
+// Checks an implementation of the ticket-code API against tests/vectors/qr.json. Used by
+// tests/qr_vectors_test.ts for both builds of the core (pkg/deno and pkg/web, each through the
+// one typed API), so both answer to the same golden file as the Rust crate.
 import { readFileSync } from "node:fs";
 
 export const qrVectors = JSON.parse(readFileSync(new URL("./qr.json", import.meta.url), "utf8"));
