@@ -34,9 +34,14 @@ export function serialize(client: PersistedClient): string {
 /** The storage key of a user's cache: each user has their own, so none sees another's figures. */
 export const storageKey = (userId: string) => `usher.queries.${userId}`;
 
-export function persistOptions(storage: Storage, userId: string): Omit<PersistQueryClientOptions, "queryClient"> {
+/** `throttleMs`: writes are gathered for this long (TanStack's default, 1 s), then made at once. */
+export function persistOptions(
+  storage: Storage,
+  userId: string,
+  throttleMs = 1000,
+): Omit<PersistQueryClientOptions, "queryClient"> {
   return {
-    persister: createSyncStoragePersister({ storage, key: storageKey(userId), serialize }),
+    persister: createSyncStoragePersister({ storage, key: storageKey(userId), serialize, throttleTime: throttleMs }),
     maxAge: maxAgeMs,
     // A cache written for someone else (a copied storage key) is thrown away on restore.
     buster: userId,
