@@ -27,7 +27,7 @@ revoke all on schema analytics from public, anon, authenticated, service_role;
 
 -- Paid orders by the hour they were paid: orders, tickets and revenue.
 create materialized view analytics.sales_hourly as
-  select o.event_id, date_trunc('hour', coalesce(o.paid_at, o.created_at)) as hour, o.currency,
+  select o.event_id, date_trunc('hour', coalesce(o.paid_at, o.created_at), 'UTC') as hour, o.currency,
          count(*)::bigint as orders, sum(t.tickets)::bigint as tickets, sum(o.amount_cents)::bigint as revenue_cents
     from public.orders o
     join (select order_id, count(*) as tickets from public.tickets group by order_id) t on t.order_id = o.id
@@ -47,7 +47,7 @@ create unique index event_tickets_key on analytics.event_tickets (event_id);
 
 -- Every scan by hour, door (the scanning device) and outcome: check-ins are its `redeemed`.
 create materialized view analytics.scans_hourly as
-  select event_id, date_trunc('hour', scanned_at) as hour, device_id as door, result, count(*)::bigint as scans
+  select event_id, date_trunc('hour', scanned_at, 'UTC') as hour, device_id as door, result, count(*)::bigint as scans
     from public.ticket_scans
    group by 1, 2, 3, 4;
 create unique index scans_hourly_key on analytics.scans_hourly (event_id, hour, door, result);
@@ -66,7 +66,7 @@ create materialized view analytics.email_hourly as
       from public.email_queue q
      where q.tags @> '[{"name": "kind", "value": "ticket"}]'
   )
-  select t.event_id, date_trunc('hour', m.created_at) as hour,
+  select t.event_id, date_trunc('hour', m.created_at, 'UTC') as hour,
          case
            when m.status = 'suppressed' then 'suppressed'
            when m.status in ('failed', 'dead_letter') then 'failed'
@@ -218,6 +218,14 @@ begin
 end
 $$;
 
+-- A bucket's start as clients read instants, in UTC whatever the session's time zone:
+-- buckets are UTC hours and days, so every client draws the same series.
+create function public.analytics_instant(p_at timestamptz)
+returns text
+language sql immutable
+set search_path = ''
+as $$ select to_char(p_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') $$;
+
 -- The envelope every widget answers in.
 create function public.analytics_answer(p_view text, p_data jsonb)
 returns jsonb
@@ -240,10 +248,10 @@ begin
     'bucket', v_bucket,
     'currency', coalesce((select min(currency) from analytics.sales_hourly where event_id = p_event), 'eur'),
     'buckets', coalesce((
-      select jsonb_agg(jsonb_build_object('at', b.at, 'tickets', b.tickets, 'revenue_cents', b.revenue_cents) order by b.at)
-        from (select date_trunc(v_bucket, s.hour) as at, sum(s.tickets) as tickets, sum(s.revenue_cents) as revenue_cents
+      select jsonb_agg(jsonb_build_object('at', public.analytics_instant(b.at), 'tickets', b.tickets, 'revenue_cents', b.revenue_cents) order by b.at)
+        from (select date_trunc(v_bucket, s.hour, 'UTC') as at, sum(s.tickets) as tickets, sum(s.revenue_cents) as revenue_cents
                 from analytics.sales_hourly s
-               where s.event_id = p_event and s.hour >= date_trunc('hour', p_from) and s.hour < p_to
+               where s.event_id = p_event and s.hour >= date_trunc('hour', p_from, 'UTC') and s.hour < p_to
                group by 1) b), '[]'::jsonb)));
 end
 $$;
@@ -273,11 +281,11 @@ begin
   return public.analytics_answer('scans_hourly', jsonb_build_object(
     'bucket', v_bucket,
     'buckets', coalesce((
-      select jsonb_agg(jsonb_build_object('at', b.at, 'door', b.door, 'admitted', b.admitted) order by b.at, b.door)
-        from (select date_trunc(v_bucket, s.hour) as at, s.door, sum(s.scans) as admitted
+      select jsonb_agg(jsonb_build_object('at', public.analytics_instant(b.at), 'door', b.door, 'admitted', b.admitted) order by b.at, b.door)
+        from (select date_trunc(v_bucket, s.hour, 'UTC') as at, s.door, sum(s.scans) as admitted
                 from analytics.scans_hourly s
                where s.event_id = p_event and s.result = 'redeemed'
-                 and s.hour >= date_trunc('hour', p_from) and s.hour < p_to
+                 and s.hour >= date_trunc('hour', p_from, 'UTC') and s.hour < p_to
                group by 1, 2) b), '[]'::jsonb)));
 end
 $$;
@@ -294,7 +302,7 @@ begin
       select jsonb_agg(jsonb_build_object('result', o.result, 'count', o.scans) order by o.scans desc, o.result)
         from (select s.result, sum(s.scans) as scans
                 from analytics.scans_hourly s
-               where s.event_id = p_event and s.hour >= date_trunc('hour', p_from) and s.hour < p_to
+               where s.event_id = p_event and s.hour >= date_trunc('hour', p_from, 'UTC') and s.hour < p_to
                group by 1) o), '[]'::jsonb)));
 end
 $$;
@@ -317,7 +325,7 @@ begin
              'suppressed', coalesce(sum(e.emails) filter (where e.outcome = 'suppressed'), 0),
              'failed', coalesce(sum(e.emails) filter (where e.outcome = 'failed'), 0))
       from analytics.email_hourly e
-     where e.event_id = p_event and e.hour >= date_trunc('hour', p_from) and e.hour < p_to));
+     where e.event_id = p_event and e.hour >= date_trunc('hour', p_from, 'UTC') and e.hour < p_to));
 end
 $$;
 
@@ -328,7 +336,7 @@ begin
   foreach f in array array[
     'analytics_views()', 'analytics_refresh_view(text, text)', 'refresh_analytics(text)',
     'analytics_view_freshness(text)', 'analytics_freshness()', 'analytics_can_view(uuid, uuid)',
-    'analytics_check(uuid, uuid, timestamptz, timestamptz)', 'analytics_answer(text, jsonb)',
+    'analytics_check(uuid, uuid, timestamptz, timestamptz)', 'analytics_answer(text, jsonb)', 'analytics_instant(timestamptz)',
     'analytics_sales(uuid, uuid, timestamptz, timestamptz)', 'analytics_capacity(uuid, uuid, timestamptz, timestamptz)',
     'analytics_checkins(uuid, uuid, timestamptz, timestamptz)',
     'analytics_scan_outcomes(uuid, uuid, timestamptz, timestamptz)',
