@@ -8,14 +8,20 @@ beforeAll(() => loadCore());
 
 /** The ApiError a request fails with; a request that succeeds fails the test. */
 const failure = (p: Promise<unknown>) =>
-  p.then(() => expect.fail("the request succeeded"), (e: unknown) => (expect(e).toBeInstanceOf(ApiError), e as ApiError));
+  p.then(
+    () => expect.fail("the request succeeded"),
+    (e: unknown) => (expect(e).toBeInstanceOf(ApiError), e as ApiError),
+  );
 
 describe("messageFor", () => {
   test.each([
     [new ApiError(403, "forbidden"), "You don't have access to this event's figures."],
     [new ApiError(401, "unauthorized"), "Your session has ended — please sign in again."],
     [new ApiError(429, "rate_limited", 3000), "Too many requests — please wait a moment."],
-    [new ApiError(503, "database_unavailable"), "The figures are unavailable right now — the database cannot be reached."],
+    [
+      new ApiError(503, "database_unavailable"),
+      "The figures are unavailable right now — the database cannot be reached.",
+    ],
     [new ApiError(504, "query_timeout"), "This date range took too long — try a shorter one."],
     [new ApiError(400, "range_too_large", null, "from"), "This date range is too long — pick at most 92 days."],
     [new ApiError(400, "invalid_field", null, "event"), "That is not a valid event id."],

@@ -30,7 +30,8 @@ async function erroredWithData(): Promise<QueryClient> {
 }
 
 describe("keepsLastGood", () => {
-  const state = (over: object) => ({ state: { data: { sold: 1 }, dataUpdatedAt: 0, status: "success", ...over } }) as never;
+  const state = (over: object) =>
+    ({ state: { data: { sold: 1 }, dataUpdatedAt: 0, status: "success", ...over } }) as never;
 
   test("keeps a query whose last fetch failed but that has figures", () => {
     expect(keepsLastGood(state({ status: "error", error: new ApiError(503, "x"), dataUpdatedAt: 1000 }), 2000)).toBe(

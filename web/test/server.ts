@@ -54,7 +54,16 @@ export function answer(widget: string, data: unknown, extra: Record<string, unkn
 
 export const eventId = "7b0c2a8e-5d0e-4c43-9a51-2f1f3c8d9e01";
 export const capacity = { sold: 120, redeemed: 45, capacity: 500 };
-export const email = { total: 10, pending: 1, sent: 2, delivered: 5, bounced: 1, complained: 0, suppressed: 0, failed: 1 };
+export const email = {
+  total: 10,
+  pending: 1,
+  sent: 2,
+  delivered: 5,
+  bounced: 1,
+  complained: 0,
+  suppressed: 0,
+  failed: 1,
+};
 
 /** An unsigned JWT whose subject is `sub`: the functions verify tokens, the app only reads them. */
 export function token(sub: string): string {

@@ -141,7 +141,7 @@ describe("widgets", () => {
 
     // Retry asks again; fixed data shows.
     server.respond = () => ({ status: 200, body: answer("capacity", capacity) });
-    await act(async () => screen.getByTestId("widget-retry").click());
+    act(() => screen.getByTestId("widget-retry").click());
     expect((await screen.findByTestId("capacity-sold")).textContent).toBe("120");
   });
 });

@@ -23,7 +23,10 @@ function recentEvents(): string[] {
 }
 
 function remember(eventId: string) {
-  localStorage.setItem(recentKey, JSON.stringify([eventId, ...recentEvents().filter((e) => e !== eventId)].slice(0, 8)));
+  localStorage.setItem(
+    recentKey,
+    JSON.stringify([eventId, ...recentEvents().filter((e) => e !== eventId)].slice(0, 8)),
+  );
 }
 
 export function Dashboard({ params }: { params: URLSearchParams }) {
@@ -34,7 +37,8 @@ export function Dashboard({ params }: { params: URLSearchParams }) {
   if (valid) remember(eventId.toLowerCase());
   return (
     <>
-      <EventPicker eventId={eventId} range={range} />
+      {/* Keyed by the event, so its field shows the event the address names after a navigation. */}
+      <EventPicker key={eventId} eventId={eventId} range={range} />
       {!valid
         ? (
           <p className="empty" data-testid="pick-event">
@@ -97,7 +101,9 @@ function EventPicker({ eventId, range }: { eventId: string; range: RangeName }) 
       <label>
         Range
         <select name="range" value={range} onChange={(e) => go(eventId, e.target.value as RangeName)}>
-          {Object.keys(ranges).map((r) => <option key={r} value={r}>last {r.replace("h", " hours").replace("d", " days")}</option>)}
+          {Object.keys(ranges).map((r) => (
+            <option key={r} value={r}>last {r.replace("h", " hours").replace("d", " days")}</option>
+          ))}
         </select>
       </label>
       <button type="submit">Show</button>

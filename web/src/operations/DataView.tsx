@@ -35,6 +35,22 @@ function duration(s: number): string {
   return `${Math.round(s / 86400)} d`;
 }
 
+/**
+ * The rows' columns, in an order that reads well whatever order the keys came in (jsonb
+ * sorts them by length): the id, then the names (text), the counts, and the times last.
+ */
+export function columnsOf(rows: Row[]): string[] {
+  const rank = (key: string) => {
+    const v = rows.find((r) => r[key] !== null && r[key] !== undefined)?.[key];
+    if (key === "id") return 0;
+    if (typeof v === "string" && instant.test(v)) return 4;
+    if (typeof v === "number" || typeof v === "boolean") return 2;
+    return v === undefined ? 3 : 1;
+  };
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  return keys.map((k, i) => ({ k, r: rank(k), i })).sort((a, b) => a.r - b.r || a.i - b.i).map((c) => c.k);
+}
+
 export function Table({ rows, testId, extra }: {
   rows: Row[];
   testId?: string;
@@ -42,7 +58,7 @@ export function Table({ rows, testId, extra }: {
   extra?: { title: string; render: (row: Row) => ReactNode };
 }) {
   if (rows.length === 0) return <p className="muted" data-testid={testId}>None.</p>;
-  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const columns = columnsOf(rows);
   return (
     <div className="table-wrap">
       <table data-testid={testId}>
@@ -55,7 +71,9 @@ export function Table({ rows, testId, extra }: {
         <tbody>
           {rows.map((r, i) => (
             <tr key={i}>
-              {columns.map((c) => <td key={c} className={typeof r[c] === "number" ? "num" : undefined}>{cell(c, r[c])}</td>)}
+              {columns.map((c) => (
+                <td key={c} className={typeof r[c] === "number" ? "num" : undefined}>{cell(c, r[c])}</td>
+              ))}
               {extra && <td>{extra.render(r)}</td>}
             </tr>
           ))}
@@ -100,7 +118,11 @@ export function DataView({ name, value }: { name: string; value: unknown }): Rea
 
 export function Section({ name, value }: { name: string; value: unknown }) {
   if (isScalar(value)) {
-    return <p className="kv"><span>{label(name)}</span> <strong>{cell(name, value)}</strong></p>;
+    return (
+      <p className="kv">
+        <span>{label(name)}</span> <strong>{cell(name, value)}</strong>
+      </p>
+    );
   }
   return (
     <div className="section">

@@ -49,7 +49,9 @@ function Panel({ id, title, queue }: { id: PanelId; title: string; queue?: Queue
 
 function DeadLetters({ queue, panel, rows }: { queue: Queue; panel: PanelId; rows: Record<string, unknown>[] }) {
   const mutation = useReplay(queue, panel);
-  const ids = rows.map((r) => r.id).filter((id): id is string | number => typeof id === "string" || typeof id === "number");
+  const ids = rows.map((r) => r.id).filter((id): id is string | number =>
+    typeof id === "string" || typeof id === "number"
+  );
   const button = (targets: (string | number)[], text: string, testId: string) => (
     <button
       type="button"
@@ -63,12 +65,10 @@ function DeadLetters({ queue, panel, rows }: { queue: Queue; panel: PanelId; row
   return (
     <div className="section" data-testid={`dead-letters-${queue}`}>
       <h3>
-        dead letters{" "}
-        {rows.length > 0 && button(ids, `Replay all ${ids.length}`, "replay-all")}
+        dead letters {rows.length > 0 && button(ids, `Replay all ${ids.length}`, "replay-all")}
       </h3>
-      {mutation.isSuccess && (
-        <p className="note" role="status" data-testid="replay-result">Replayed {mutation.data}.</p>
-      )}
+      {mutation.isSuccess && <p className="note" role="status" data-testid="replay-result">Replayed {mutation.data}.
+      </p>}
       {mutation.isError && (
         <p className="banner" role="alert" data-testid="replay-error">{messageFor(mutation.error, "operations")}</p>
       )}

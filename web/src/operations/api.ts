@@ -30,7 +30,9 @@ export async function fetchPanel(api: ApiContext, panel: PanelId, signal?: Abort
   if (typeof b !== "object" || b === null) throw new MalformedData(panel, "answer");
   if (b.panel !== panel) throw new MalformedData(panel, "answer.panel");
   if (typeof b.as_of !== "string" || Number.isNaN(Date.parse(b.as_of))) throw new MalformedData(panel, "answer.as_of");
-  if (typeof b.data !== "object" || b.data === null || Array.isArray(b.data)) throw new MalformedData(panel, "answer.data");
+  if (typeof b.data !== "object" || b.data === null || Array.isArray(b.data)) {
+    throw new MalformedData(panel, "answer.data");
+  }
   return b as PanelAnswer;
 }
 

@@ -84,6 +84,7 @@ export function retryPolicy(client: QueryClient, queryKey: QueryKey) {
     refetchIntervalInBackground: true,
     // Figures the user may no longer see (401, 403), a request that cannot succeed (400) and
     // malformed data go to the widget's boundary; a transient failure shows the cached figures.
-    throwOnError: (error: unknown, query: { state: QueryState<unknown, unknown> }) => query.state.data === undefined || !isTransient(error),
+    throwOnError: (error: unknown, query: { state: QueryState<unknown, unknown> }) =>
+      query.state.data === undefined || !isTransient(error),
   };
 }

@@ -41,8 +41,16 @@ export interface CheckinsData {
 export interface ScanOutcomesData {
   outcomes: { result: string; count: number }[];
 }
-export const emailFields = ["total", "pending", "sent", "delivered", "bounced", "complained", "suppressed", "failed"] as
-  const;
+export const emailFields = [
+  "total",
+  "pending",
+  "sent",
+  "delivered",
+  "bounced",
+  "complained",
+  "suppressed",
+  "failed",
+] as const;
 export type EmailData = Record<(typeof emailFields)[number], number>;
 
 type Check = (v: unknown, path: string) => void;
@@ -94,8 +102,7 @@ const dataChecks: Record<string, (c: ReturnType<typeof checker>, d: unknown) => 
       bucket: c.bucket,
       buckets: (v, p) => c.list(v, p, { at: c.instant, door: c.str, admitted: c.count }),
     }),
-  scan_outcomes: (c, d) =>
-    c.fields(d, "data", { outcomes: (v, p) => c.list(v, p, { result: c.str, count: c.count }) }),
+  scan_outcomes: (c, d) => c.fields(d, "data", { outcomes: (v, p) => c.list(v, p, { result: c.str, count: c.count }) }),
   email: (c, d) => c.fields(d, "data", Object.fromEntries(emailFields.map((f) => [f, c.count]))),
 };
 

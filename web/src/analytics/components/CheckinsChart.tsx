@@ -2,7 +2,7 @@ import { useMemo } from "react";
 import type uPlot from "uplot";
 import type { CheckinsData, RangeName } from "../api/queries.ts";
 import { useCheckins } from "../hooks/useAnalytics.ts";
-import { palette } from "./chart.ts";
+import { fromZero, palette } from "./chart.ts";
 import { count } from "./format.ts";
 import { UPlotChart } from "./UPlotChart.tsx";
 import { WidgetFrame } from "./WidgetFrame.tsx";
@@ -34,7 +34,7 @@ function Checkins({ data }: { data: CheckinsData }) {
   const { doors, totals, columns } = useMemo(() => byDoor(data), [data]);
   const options = useMemo<Omit<uPlot.Options, "width" | "height">>(() => ({
     legend: { show: false },
-    scales: { x: { time: true } },
+    scales: { x: { time: true }, y: { range: fromZero } },
     series: [{}, ...doors.map((door, i) => ({ label: door, stroke: palette[i % palette.length], width: 2 }))],
   }), [doors]);
   return (

@@ -5,7 +5,7 @@ import type { RangeName, SalesData } from "../api/queries.ts";
 import { count, money } from "./format.ts";
 import { UPlotChart } from "./UPlotChart.tsx";
 import { WidgetFrame } from "./WidgetFrame.tsx";
-import { bars, palette } from "./chart.ts";
+import { bars, fromZero, palette } from "./chart.ts";
 
 export function SalesChart({ eventId, range }: { eventId: string; range: RangeName }) {
   return (
@@ -21,10 +21,11 @@ function Sales({ data }: { data: SalesData }) {
   const [options, series] = useMemo(() => {
     const options: Omit<uPlot.Options, "width" | "height"> = {
       legend: { show: false },
-      scales: { x: { time: true }, revenue: {} },
+      // Counts and money from zero, so a bar's height is its share.
+      scales: { x: { time: true }, y: { range: fromZero }, revenue: { range: fromZero } },
       axes: [
         {},
-        { label: "tickets" },
+        {},
         { scale: "revenue", side: 1, grid: { show: false }, values: (_u, v) => v.map((c) => money(c, data.currency)) },
       ],
       series: [

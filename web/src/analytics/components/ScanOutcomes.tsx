@@ -21,7 +21,9 @@ function Outcomes({ data }: { data: ScanOutcomesData }) {
         <li key={o.result} data-testid={`scan-outcome-${o.result}`}>
           <span className="bar-label">{o.result.replace(/_/g, " ")}</span>
           <span className="bar" style={{ width: `${(o.count / most) * 100}%` }} data-ok={o.result === "redeemed"} />
-          <span className="bar-value">{count(o.count)} <small>{percent(o.count, total)}</small></span>
+          <span className="bar-value">
+            {count(o.count)} <small>{percent(o.count, total)}</small>
+          </span>
         </li>
       ))}
     </ul>

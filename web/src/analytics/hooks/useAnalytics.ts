@@ -2,7 +2,14 @@
 // dashboard's retry rule, with the failure (if any) behind the figures it still shows.
 import { useApi } from "../../app/api-context.tsx";
 import { useResilientQuery } from "../../query/useResilientQuery.ts";
-import { analyticsKeys, type Answer, fetchWidget, type RangeName, type Widget, type WidgetData } from "../api/queries.ts";
+import {
+  analyticsKeys,
+  type Answer,
+  fetchWidget,
+  type RangeName,
+  type Widget,
+  type WidgetData,
+} from "../api/queries.ts";
 
 export function useWidget<W extends Widget>(widget: W, eventId: string, range: RangeName) {
   const api = useApi();
