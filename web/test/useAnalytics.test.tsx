@@ -111,6 +111,29 @@ describe("useCapacity", () => {
 });
 
 describe("widgets", () => {
+  test("a first load that fails shows the boundary, which tries again by itself and shows the figures", async () => {
+    let down = true;
+    server = await startServer(() =>
+      down
+        ? { status: 503, headers: { "retry-after": "1" }, body: { error: { code: "database_unavailable" } } }
+        : { status: 200, body: answer("capacity", capacity) }
+    );
+    render(
+      <WidgetBoundary id="capacity" title="Sold vs capacity">
+        <CapacityGauge eventId={eventId} range="24h" />
+      </WidgetBoundary>,
+      { wrapper: wrapper(server.url), onCaughtError: quiet },
+    );
+    expect(screen.getByTestId("widget-skeleton")).toBeTruthy();
+    const error = await screen.findByTestId("widget-error", {}, { timeout: 8000 });
+    expect(error.textContent).toContain("The figures are unavailable right now — the database cannot be reached.");
+    expect(error.textContent).toMatch(/Trying again in [01] s\./);
+    expect(server.requests).toHaveLength(4);
+    down = false;
+    expect((await screen.findByTestId("capacity-sold", {}, { timeout: 5000 })).textContent).toBe("120");
+    expect(server.requests).toHaveLength(5);
+  }, 20_000);
+
   test("malformed data shows that widget's boundary while the others show their figures", async () => {
     server = await startServer(({ url }) =>
       url.searchParams.get("widget") === "capacity"
