@@ -28,6 +28,10 @@ export interface WidgetRequest {
   /** performance.now() in this process when the request arrived. */
   at: number;
   status: number;
+  /** How long the function took to answer, in milliseconds. */
+  ms: number;
+  /** The answer's Retry-After header, as sent to the browser. */
+  retryAfter: string | null;
 }
 
 export interface HarnessOptions {
@@ -47,13 +51,19 @@ export interface Harness {
   requestsFor(widget: string): WidgetRequest[];
   /** Every later answer for `widget` is valid JSON of the wrong shape (null: none is). */
   corrupt(widget: string | null): void;
+  /**
+   * Whether the functions' 503s keep their Retry-After (they do by default). Without it the
+   * dashboard's waits are the retry schedule's own, which a Retry-After would replace.
+   */
+  keepRetryAfter(keep: boolean): void;
   /** Cuts the functions' database connections: they answer 503 until restoreDatabase(). */
   cutDatabase(): Promise<void>;
   restoreDatabase(): void;
   close(): Promise<void>;
 }
 
-export const distDir = `${repoRoot}web/dist`;
+/** The dashboard's build: web/dist (tools/build-web.sh), or another build folder named by USHER_WEB_DIST. */
+export const distDir = Deno.env.get("USHER_WEB_DIST") ?? `${repoRoot}web/dist`;
 
 const contentTypes: Record<string, string> = {
   html: "text/html; charset=utf-8",
@@ -74,7 +84,11 @@ async function staticFile(pathname: string): Promise<Response | null> {
     const body = await Deno.readFile(`${distDir}/${rel}`);
     const ext = rel.slice(rel.lastIndexOf(".") + 1);
     return new Response(body, {
-      headers: { "content-type": contentTypes[ext] ?? "application/octet-stream", "cache-control": "no-cache" },
+      headers: {
+        "content-type": contentTypes[ext] ?? "application/octet-stream",
+        // As tools/local/web.ts serves them: Vite names every asset by its hash.
+        "cache-control": rel.startsWith("assets/") ? "public, max-age=31536000, immutable" : "no-cache",
+      },
     });
   } catch {
     return null;
@@ -126,6 +140,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
   const requests: WidgetRequest[] = [];
   let corrupted: string | null = null;
+  let retryAfterOn503 = true;
   let origin = "";
 
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
@@ -137,7 +152,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const widget = url.searchParams.get("widget") ?? "";
       const at = performance.now();
       const res = await analytics(req);
-      if (req.method === "GET") requests.push({ widget, at, status: res.status });
+      if (res.status === 503 && !retryAfterOn503) res.headers.delete("retry-after");
+      if (req.method === "GET") {
+        requests.push({
+          widget,
+          at,
+          ms: performance.now() - at,
+          status: res.status,
+          retryAfter: res.headers.get("retry-after"),
+        });
+      }
       if (req.method === "GET" && res.status === 200 && widget === corrupted) {
         await res.body?.cancel();
         const headers = new Headers(res.headers);
@@ -160,6 +184,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     requestsFor: (widget) => requests.filter((r) => r.widget === widget),
     corrupt: (widget) => {
       corrupted = widget;
+    },
+    keepRetryAfter: (keep) => {
+      retryAfterOn503 = keep;
     },
     cutDatabase: () => proxy.cut(),
     restoreDatabase: () => proxy.restore(),
@@ -223,6 +250,9 @@ export async function launchBrowser(): Promise<Browser> {
     headless: true,
     args: chromiumArgs,
     viewport: { width: 1280, height: 900 },
+    // The tests compute the times the app shows: one zone and one locale wherever they run.
+    timezoneId: "UTC",
+    locale: "en-GB",
   });
   const page = context.pages()[0] ?? await context.newPage();
   return {
