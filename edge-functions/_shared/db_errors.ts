@@ -22,8 +22,12 @@ const connectionCodes: ReadonlySet<string> = new Set([
   "53300",
 ]);
 
-/** Seconds a caller should wait before asking again while the database is unreachable. */
-export const unavailableRetryAfterS = 5;
+/**
+ * Seconds a caller should wait at least before asking again while the database is
+ * unreachable: a floor, not a schedule, so a client's own backoff (the dashboard's 1 s, 3 s,
+ * 10 s) decides beyond it.
+ */
+export const unavailableRetryAfterS = 1;
 
 /** The answer for a statement timeout or an unreachable database, or null for any other error. */
 export function databaseFailure(e: unknown): HttpError | null {

@@ -58,10 +58,14 @@ describe("retryDelay", () => {
     });
   });
 
-  test("the server's Retry-After wins, as the core reads it", () => {
+  test("the server's Retry-After, as the core reads it, is a floor under the schedule's delay", () => {
     const error = new ApiError(429, "rate_limited", retryAfterMs("12", Date.now()));
     expect(retryDelay(0, error, 1)).toBe(12_000);
     expect(pollDelay(error, 1, 5)).toBe(12_000);
+    // A shorter wait than the schedule's (a 503's Retry-After: 1) leaves the schedule's delay.
+    const short = new ApiError(503, "database_unavailable", retryAfterMs("1", Date.now()));
+    expect(retryDelay(2, short, 1)).toBe(retryDelay(2, new ApiError(503, "x"), 1));
+    expect(retryDelay(2, short, 1)).toBeGreaterThan(9000);
     const date = new Date(Date.now() + 30_000).toUTCString();
     expect(retryAfterMs(date, Date.now())).toBeGreaterThan(28_000);
   });

@@ -73,10 +73,10 @@ describe("useCapacity", () => {
     );
   }, 30_000);
 
-  test("a 429's Retry-After paces the retries, then a single poll recovers by itself", async () => {
+  test("a 429's Retry-After is a floor under the schedule's delays, then a single poll recovers by itself", async () => {
     let limited = false;
     server = await startServer(() =>
-      limited ? { status: 429, headers: { "retry-after": "1" }, body: { error: { code: "rate_limited" } } } : ok
+      limited ? { status: 429, headers: { "retry-after": "2" }, body: { error: { code: "rate_limited" } } } : ok
     );
     const { result } = renderHook(() => useCapacity(eventId, "7d"), { wrapper: wrapper(server.url) });
     await waitFor(() => expect(result.current.data).toBeDefined());
@@ -84,17 +84,25 @@ describe("useCapacity", () => {
     limited = true;
     const before = server.requests.length;
     await act(() => result.current.refetch());
-    await waitFor(() => expect(result.current.status).toBe("error"), { timeout: 10_000 });
+    await waitFor(() => expect(result.current.status).toBe("error"), { timeout: 20_000 });
     const tries = server.requests.slice(before);
     expect(tries).toHaveLength(4);
-    for (let i = 1; i < 4; i++) expect(tries[i].at - tries[i - 1].at).toBeGreaterThanOrEqual(995);
-    expect(result.current.trouble?.nextTryAt).toBe(result.current.errorUpdatedAt + 1000);
+    // 2 s (the server's floor over the schedule's 1 s), then the schedule's 3 s and 10 s (±10 %).
+    const gaps = [1, 2, 3].map((i) => tries[i].at - tries[i - 1].at);
+    expect(gaps[0]).toBeGreaterThanOrEqual(1995);
+    expect(gaps[0]).toBeLessThan(2500);
+    expect(gaps[1]).toBeGreaterThanOrEqual(2695);
+    expect(gaps[1]).toBeLessThan(3500);
+    expect(gaps[2]).toBeGreaterThanOrEqual(8995);
+    const wait = result.current.trouble!.nextTryAt! - result.current.errorUpdatedAt;
+    expect(wait).toBeGreaterThanOrEqual(9000);
+    expect(wait).toBeLessThanOrEqual(11000);
 
     limited = false;
-    await waitFor(() => expect(result.current.status).toBe("success"), { timeout: 5000 });
+    await waitFor(() => expect(result.current.status).toBe("success"), { timeout: 13_000 });
     expect(server.requests.length - before).toBe(5);
     expect(result.current.trouble).toBe(null);
-  }, 20_000);
+  }, 45_000);
 
   test("a 403 is not retried", async () => {
     server = await startServer(() => ({ status: 403, body: { error: { code: "forbidden" } } }));
@@ -125,14 +133,15 @@ describe("widgets", () => {
       { wrapper: wrapper(server.url), onCaughtError: quiet },
     );
     expect(screen.getByTestId("widget-skeleton")).toBeTruthy();
-    const error = await screen.findByTestId("widget-error", {}, { timeout: 8000 });
+    // Its Retry-After of 1 s is below the schedule's delays, which decide: 1 s, 3 s, 10 s.
+    const error = await screen.findByTestId("widget-error", {}, { timeout: 20_000 });
     expect(error.textContent).toContain("The figures are unavailable right now — the database cannot be reached.");
-    expect(error.textContent).toMatch(/Trying again in [01] s\./);
+    expect(error.textContent).toMatch(/Trying again in (9|10|11) s\./);
     expect(server.requests).toHaveLength(4);
     down = false;
-    expect((await screen.findByTestId("capacity-sold", {}, { timeout: 5000 })).textContent).toBe("120");
+    expect((await screen.findByTestId("capacity-sold", {}, { timeout: 13_000 })).textContent).toBe("120");
     expect(server.requests).toHaveLength(5);
-  }, 20_000);
+  }, 45_000);
 
   test("malformed data shows that widget's boundary while the others show their figures", async () => {
     server = await startServer(({ url }) =>

@@ -1,6 +1,6 @@
 // The dashboard's retry rule (docs/analytics.md): three retries with the delays of the Rust
 // retry crate's `dashboard` schedule (through pkg/web, never a second schedule written here),
-// or the server's Retry-After when it sent one; no retry for a 4xx other than 408 and 429.
+// never earlier than the server's Retry-After; no retry for a 4xx other than 408 and 429.
 // After the retries, a query that still has figures to show keeps asking, one try at a time,
 // on the schedule's last delay, so the page recovers by itself when the backend returns.
 import { hashKey, type QueryClient, type QueryKey, type QueryState } from "@tanstack/react-query";
@@ -38,19 +38,23 @@ export function shouldRetry(failureCount: number, error: unknown): boolean {
   return failureCount < maxRetries && isTransient(error);
 }
 
-/** TanStack Query's `retryDelay` for the query whose seed is `seed`: Retry-After wins. */
+/**
+ * TanStack Query's `retryDelay` for the query whose seed is `seed`: the schedule's delay, but
+ * never earlier than the server's Retry-After, as the crate's own `next` decides for queues.
+ */
 export function retryDelay(failureCount: number, error: unknown, seed: number): number {
   const asked = error instanceof ApiError ? error.retryAfterMs : null;
-  return asked ?? retryDelayMs(schedule, failureCount, seed);
+  return Math.max(asked ?? 0, retryDelayMs(schedule, failureCount, seed));
 }
 
 /**
  * The wait before the next single try of a query in error: the schedule's last delay (the
- * crate repeats it beyond the list, jittered anew for each `n`), or the server's Retry-After.
+ * crate repeats it beyond the list, jittered anew for each `n`), or the server's Retry-After
+ * when that is later.
  */
 export function pollDelay(error: unknown, seed: number, n: number): number {
   const asked = error instanceof ApiError ? error.retryAfterMs : null;
-  return asked ?? retryDelayMs(schedule, maxRetries - 1 + n, seed);
+  return Math.max(asked ?? 0, retryDelayMs(schedule, maxRetries - 1 + n, seed));
 }
 
 /**
