@@ -1,5 +1,6 @@
 // `make demo`: a scripted walk through each hardening feature against the running stack.
 import { analyticsSteps } from "./analytics.ts";
+import { dashboardSteps } from "./dashboard.ts";
 import { emailSteps } from "./email.ts";
 import { foundationSteps } from "./foundation.ts";
 import { hardeningSteps } from "./hardening.ts";
@@ -21,5 +22,6 @@ const ok = await runSteps([
     name: "Analytics that degrade gracefully, and the operations page",
     steps: [...analyticsSteps, ...pushReceiptSteps],
   },
+  { name: "The dashboard and the operations page in headless Chromium, healthy and degraded", steps: dashboardSteps },
 ]);
 Deno.exit(ok ? 0 : 1);
