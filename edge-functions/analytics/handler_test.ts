@@ -45,7 +45,6 @@ async function withSql(t: (sql: Sql) => Promise<void>) {
   }
 }
 
-// Through the end of the current hour, when the seed queues its e-mails.
 const range = { from: at(0).toISOString(), to: at(49).toISOString() };
 
 Deno.test("the organizer and the analyst get the event's exact figures, with the time of the data", async () => {
@@ -65,6 +64,7 @@ Deno.test("the organizer and the analyst get the event's exact figures, with the
         { at: at(7), door: "south", result: "invalid_signature" },
       ],
       emails: ["delivered", "delivered", "bounced", "sent", "failed"],
+      emailsAt: at(40),
     });
     const get = analytics(sql);
     const q = { ...range, event: ev.eventId };
@@ -179,16 +179,21 @@ Deno.test("unchanged figures answer 304 to If-None-Match; new figures get a new 
     const ev = await seedAnalyticsEvent(sql, { orders: [{ paidAt: at(2), tickets: 1, amountCents: 100 }] });
     const get = analytics(sql);
     const q = { ...range, widget: "capacity", event: ev.eventId };
-    const first = await get(q, ev.organizerId);
-    const etag = first.headers.get("etag")!;
-    assert.match(etag, /^"[A-Za-z0-9_-]{22}"$/);
-    assert.equal(first.headers.get("cache-control"), "private, max-age=0, must-revalidate");
-    await first.body?.cancel();
-    const again = await get(q, ev.organizerId, { "if-none-match": `W/${etag}` });
-    assert.equal(again.status, 304);
-    assert.equal(await again.text(), "");
+    // The stack's pg_cron may refresh the views between the two asks, which changes the
+    // data's time and so the tag: then the pair is asked again.
+    let etag = "", again: Response | undefined;
+    for (let attempt = 0; attempt < 3 && again?.status !== 304; attempt++) {
+      const first = await get(q, ev.organizerId);
+      etag = first.headers.get("etag")!;
+      assert.match(etag, /^"[A-Za-z0-9_-]{22}"$/);
+      assert.equal(first.headers.get("cache-control"), "private, max-age=0, must-revalidate");
+      await first.body?.cancel();
+      again = await get(q, ev.organizerId, { "if-none-match": `W/${etag}` });
+    }
+    assert.equal(again!.status, 304);
+    assert.equal(await again!.text(), "");
     await sql`update public.tickets set status = 'redeemed' where id = ${ev.ticketIds[0]}`;
-    await sql`select public.refresh_analytics()`;
+    await sql`select public.refresh_analytics(p_wait => true)`;
     const changed = await get(q, ev.organizerId, { "if-none-match": etag });
     assert.equal(changed.status, 200);
     assert.notEqual(changed.headers.get("etag"), etag);
@@ -285,7 +290,7 @@ Deno.test("a refresh that fails is logged with its error and its figures show as
     });
     try {
       await isLocked;
-      const [{ failed }] = await sql`select public.refresh_analytics('100ms') as failed`;
+      const [{ failed }] = await sql`select public.refresh_analytics('100ms', true) as failed`;
       assert.equal(failed, 1);
       const [run] = await sql`select rows, error from public.analytics_refresh_runs
                                where view_name = 'sales_hourly' order by id desc limit 1`;
@@ -304,7 +309,7 @@ Deno.test("a refresh that fails is logged with its error and its figures show as
       (await (await get({ ...range, widget: "capacity", event: ev.eventId }, ev.organizerId)).json()).stale,
       false,
     );
-    await sql`select public.refresh_analytics()`;
+    await sql`select public.refresh_analytics(p_wait => true)`;
     assert.equal(
       (await (await get({ ...range, widget: "sales", event: ev.eventId }, ev.organizerId)).json()).stale,
       false,

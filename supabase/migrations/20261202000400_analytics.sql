@@ -52,17 +52,21 @@ create materialized view analytics.scans_hourly as
    group by 1, 2, 3, 4;
 create unique index scans_hourly_key on analytics.scans_hourly (event_id, hour, door, result);
 
--- Ticket e-mails by the hour they were queued and how they ended: the provider's latest
--- delivery event where one came, else the queue's own state.
+-- Ticket e-mails by the hour they were queued and how they ended: the provider's most
+-- telling delivery event where one came (a complaint over a bounce over a delivery; opens
+-- and clicks come after a delivery and say nothing more of it), else the queue's own state.
 create materialized view analytics.email_hourly as
   with latest as (
     select distinct on (message_id) message_id, type
       from public.email_delivery_events
-     order by message_id, occurred_at desc
+     where type in ('delivered', 'bounced', 'complained')
+     order by message_id, case type when 'complained' then 0 when 'bounced' then 1 else 2 end, occurred_at desc
   ), ticket_mail as (
     select q.created_at, q.status, q.provider_message_id,
+           -- Any caller of send-email may tag; a tag that is no UUID must not break the refresh.
            (select (tag ->> 'value')::uuid from jsonb_array_elements(q.tags) tag
-             where tag ->> 'name' = 'ticket_id' and tag ->> 'value' ~ '^[0-9a-f-]{36}$' limit 1) as ticket_id
+             where tag ->> 'name' = 'ticket_id'
+               and tag ->> 'value' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' limit 1) as ticket_id
       from public.email_queue q
      where q.tags @> '[{"name": "kind", "value": "ticket"}]'
   )
@@ -106,9 +110,10 @@ language sql immutable
 set search_path = ''
 as $$ select array['sales_hourly', 'event_tickets', 'scans_hourly', 'email_hourly'] $$;
 
--- Refreshes one view and logs the run, its failure included; answers the run's id. A
--- refresh waits at most `p_lock_timeout` for its lock: one stuck behind a long lock fails
--- and is logged (the figures go stale, visibly) rather than queueing every reader behind it.
+-- Refreshes one view and logs the run, its failure (a cancel included) too; answers the
+-- run's id. A refresh waits at most `p_lock_timeout` for its lock: one stuck behind a long
+-- lock fails and is logged (the figures go stale, visibly) rather than queueing every reader
+-- behind it.
 create function public.analytics_refresh_view(p_view text, p_lock_timeout text default '30s')
 returns bigint
 language plpgsql volatile security definer
@@ -127,7 +132,7 @@ begin
     perform set_config('lock_timeout', p_lock_timeout, true);
     execute format('refresh materialized view concurrently analytics.%I', p_view);
     execute format('select count(*) from analytics.%I', p_view) into v_rows;
-  exception when others then
+  exception when query_canceled or others then
     v_error := left(sqlerrm, 500);
   end;
   insert into public.analytics_refresh_runs (view_name, started_at, finished_at, rows, error)
@@ -138,8 +143,11 @@ end
 $$;
 
 -- Refreshes every view, each on its own (a failed one leaves the others refreshed), and
--- answers how many failed.
-create function public.refresh_analytics(p_lock_timeout text default '30s')
+-- answers how many failed. A refresh that finds another under way skips its turn and answers
+-- 0: the other one is making the same figures, and waiting behind it would only time out and
+-- report fresh figures as stale. `p_wait` waits for it instead, for a caller that must see
+-- its own rows in the figures (a test, the demo).
+create function public.refresh_analytics(p_lock_timeout text default '30s', p_wait boolean default false)
 returns integer
 language plpgsql volatile security definer
 set search_path = ''
@@ -149,6 +157,12 @@ declare
   v_run bigint;
   v_failed integer := 0;
 begin
+  -- Lock class 1096043860 ('ANAT') is this function's: one refresh at a time.
+  if p_wait then
+    perform pg_advisory_xact_lock(1096043860, 0);
+  elsif not pg_try_advisory_xact_lock(1096043860, 0) then
+    return 0;
+  end if;
   foreach v_view in array public.analytics_views() loop
     v_run := public.analytics_refresh_view(v_view, p_lock_timeout);
     if (select r.error is not null from public.analytics_refresh_runs r where r.id = v_run) then
@@ -334,7 +348,7 @@ declare
   f text;
 begin
   foreach f in array array[
-    'analytics_views()', 'analytics_refresh_view(text, text)', 'refresh_analytics(text)',
+    'analytics_views()', 'analytics_refresh_view(text, text)', 'refresh_analytics(text, boolean)',
     'analytics_view_freshness(text)', 'analytics_freshness()', 'analytics_can_view(uuid, uuid)',
     'analytics_check(uuid, uuid, timestamptz, timestamptz)', 'analytics_answer(text, jsonb)', 'analytics_instant(timestamptz)',
     'analytics_sales(uuid, uuid, timestamptz, timestamptz)', 'analytics_capacity(uuid, uuid, timestamptz, timestamptz)',

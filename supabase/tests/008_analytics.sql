@@ -3,7 +3,7 @@
 -- (two organizers, each with an analyst); the range is capped; a failed or old refresh
 -- shows as stale.
 begin;
-select plan(23);
+select plan(24);
 
 select ok(not has_schema_privilege('anon', 'analytics', 'usage') and not has_schema_privilege('authenticated', 'analytics', 'usage')
           and not has_schema_privilege('service_role', 'analytics', 'usage'),
@@ -30,7 +30,7 @@ select is_empty($$ select p.oid::regprocedure from pg_proc p
                       and (has_function_privilege('anon', p.oid, 'execute')
                            or has_function_privilege('authenticated', p.oid, 'execute')) $$,
                 'no client role may execute an analytics function');
-select ok(not has_function_privilege('service_role', 'public.refresh_analytics(text)', 'execute'),
+select ok(not has_function_privilege('service_role', 'public.refresh_analytics(text, boolean)', 'execute'),
           'refreshing stays with pg_cron and the owner');
 
 create temporary table client_statements on commit drop as select array[
@@ -61,7 +61,22 @@ insert into public.tickets (order_id, event_id, user_id)
   select '00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000d1', '00000000-0000-4000-8000-0000000000c6' from generate_series(1, 3);
 insert into public.tickets (order_id, event_id, user_id)
   select '00000000-0000-4000-8000-0000000000a2', '00000000-0000-4000-8000-0000000000d2', '00000000-0000-4000-8000-0000000000c6' from generate_series(1, 9);
-select is(public.refresh_analytics(), 0, 'a refresh of every view succeeds');
+-- A ticket e-mail delivered then opened, and an e-mail whose ticket tag is no UUID.
+insert into public.email_queue (to_email, subject, html, request_hash, tags, status, provider_message_id)
+select 'buyer@example.com', 'Your ticket', '<p>t</p>', '\x00',
+       jsonb_build_array(jsonb_build_object('name', 'kind', 'value', 'ticket'), jsonb_build_object('name', 'ticket_id', 'value', t.id)),
+       'sent', 'msg-pgtap-opened'
+  from public.tickets t where t.order_id = '00000000-0000-4000-8000-0000000000a1' limit 1;
+insert into public.email_delivery_events (svix_id, message_id, type, occurred_at) values
+  ('msg_pgtap_1', 'msg-pgtap-opened', 'delivered', now() - interval '2 minutes'),
+  ('msg_pgtap_2', 'msg-pgtap-opened', 'opened', now() - interval '1 minute');
+insert into public.email_queue (to_email, subject, html, request_hash, tags)
+values ('buyer@example.com', 'Odd', '<p>t</p>', '\x00',
+        '[{"name": "kind", "value": "ticket"}, {"name": "ticket_id", "value": "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaa-"}]');
+select is(public.refresh_analytics(p_wait => true), 0, 'a refresh of every view succeeds, an e-mail with a malformed tag included');
+select is(public.analytics_email('00000000-0000-4000-8000-0000000000c1', '00000000-0000-4000-8000-0000000000d1',
+                                 now() - interval '1 day', now() + interval '1 hour') #> '{data}' -> 'delivered',
+          '1'::jsonb, 'an e-mail opened after its delivery counts as delivered');
 
 create function pg_temp.sold(p_user text, p_event text) returns bigint language sql as $$
   select (public.analytics_capacity(p_user::uuid, p_event::uuid, now() - interval '1 day', now()) #>> '{data,sold}')::bigint

@@ -24,7 +24,7 @@ async function cleanUp(): Promise<void> {
   await sql`delete from public.event_staff where event_id = any(${events}::uuid[])`;
   await sql`delete from public.events where id = any(${events}::uuid[])`;
   await sql`delete from auth.users where email like ${`%@${marker}.example`}`;
-  await sql`select public.refresh_analytics()`;
+  await sql`select public.refresh_analytics(p_wait => true)`;
 }
 
 /** The data set, written in Postgres: two tickets an order, scans over 30 days at 6 doors. */
@@ -56,7 +56,7 @@ async function seed(): Promise<{ event: string; organizer: string; analysts: str
               from generate_series(1, ${scans}) i`;
   await sql`analyze public.orders, public.tickets, public.ticket_scans`;
   const started = performance.now();
-  await sql`select public.refresh_analytics()`;
+  await sql`select public.refresh_analytics(p_wait => true)`;
   report("analytics_refresh_all_views_ms", (performance.now() - started).toFixed(0), "ms");
   return { event: events[0], organizer, analysts };
 }

@@ -220,7 +220,7 @@ browserTest(
       await h.sql`insert into public.tickets (order_id, event_id, user_id, created_at)
                   select id, event_id, user_id, paid_at from public.orders
                    where event_id = ${ev.eventId} and paid_at = ${at(9)}`;
-      await h.sql`select public.refresh_analytics()`;
+      await h.sql`select public.refresh_analytics(p_wait => true)`;
       h.restoreDatabase();
       // The next poll is at most ~11 s away; the pool's reconnect backoff can add up to 20 s.
       await page.locator('[data-testid="capacity-sold"]').filter({ hasText: /^8$/ }).waitFor({ timeout: 45_000 });

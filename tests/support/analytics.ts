@@ -12,6 +12,8 @@ export interface AnalyticsSeed {
   scans?: { at: Date; door: string; result: string }[];
   /** Ticket e-mails by their end: `delivered`, `bounced`, `sent`, `failed`, `suppressed`. */
   emails?: string[];
+  /** When the e-mails were queued; now unless given. */
+  emailsAt?: Date;
 }
 
 export interface AnalyticsEvent {
@@ -47,15 +49,16 @@ export async function seedAnalyticsEvent(sql: Sql, seed: AnalyticsSeed): Promise
     const status = end === "delivered" || end === "bounced" ? "sent" : end === "failed" ? "dead_letter" : end;
     const messageId = status === "sent" ? `msg-${crypto.randomUUID()}` : null;
     const tags = [{ name: "kind", value: "ticket" }, { name: "ticket_id", value: ticketIds[i % ticketIds.length] }];
+    const queuedAt = seed.emailsAt ?? new Date();
     await sql`insert into public.email_queue (to_email, subject, html, request_hash, tags, status, provider_message_id,
-                                              sent_at)
+                                              sent_at, created_at)
       values (${`holder-${holderId}@test.example`}, 'Your ticket', '<p>ticket</p>', '\\x00', ${sql.json(tags)},
-              ${status}, ${messageId}, ${messageId ? new Date() : null})`;
+              ${status}, ${messageId}, ${messageId ? queuedAt : null}, ${queuedAt})`;
     if (end === "delivered" || end === "bounced") {
       await sql`insert into public.email_delivery_events (svix_id, message_id, type, occurred_at)
         values (${`msg_${crypto.randomUUID()}`}, ${messageId}, ${end}, now())`;
     }
   }
-  await sql`select public.refresh_analytics()`;
+  await sql`select public.refresh_analytics(p_wait => true)`;
   return { eventId, organizerId, analystId, ticketIds };
 }

@@ -113,7 +113,7 @@ export const analyticsSteps: Step[] = [
         let failed: number;
         try {
           await isLocked;
-          [{ failed }] = await sql`select public.refresh_analytics('200ms') as failed`;
+          [{ failed }] = await sql`select public.refresh_analytics('200ms', true) as failed`;
         } finally {
           release();
           await holding;
@@ -124,7 +124,7 @@ export const analyticsSteps: Step[] = [
         say(`refresh_analytics → ${failed} failed; logged: ${run.view_name}: ${run.error}`);
         const stale = await (await widget("sales", demo!.eventId, demo!.organizerId)).json();
         say(`sales now answers stale: ${stale.stale}, data as of ${stale.data_as_of}`);
-        await sql`select public.refresh_analytics()`;
+        await sql`select public.refresh_analytics(p_wait => true)`;
         const fresh = await (await widget("sales", demo!.eventId, demo!.organizerId)).json();
         say(`after the next refresh: stale: ${fresh.stale}`);
         expect(failed === 1 && stale.stale === true && fresh.stale === false, "staleness was not reported");

@@ -40,6 +40,8 @@ start_postgres() {
     pg_run tee -a "$PG/data/postgresql.conf" >/dev/null <<CONF
 listen_addresses = '127.0.0.1'
 port = $USHER_DB_PORT
+# As hosted Supabase: sessions in UTC, whatever the machine's own zone.
+timezone = 'UTC'
 unix_socket_directories = '$PG/run'
 shared_preload_libraries = 'pg_cron'
 cron.database_name = 'postgres'
