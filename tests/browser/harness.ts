@@ -51,11 +51,6 @@ export interface Harness {
   requestsFor(widget: string): WidgetRequest[];
   /** Every later answer for `widget` is valid JSON of the wrong shape (null: none is). */
   corrupt(widget: string | null): void;
-  /**
-   * Whether the functions' 503s keep their Retry-After (they do by default). Without it the
-   * dashboard's waits are the retry schedule's own, which a Retry-After would replace.
-   */
-  keepRetryAfter(keep: boolean): void;
   /** Cuts the functions' database connections: they answer 503 until restoreDatabase(). */
   cutDatabase(): Promise<void>;
   restoreDatabase(): void;
@@ -140,7 +135,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
   const requests: WidgetRequest[] = [];
   let corrupted: string | null = null;
-  let retryAfterOn503 = true;
   let origin = "";
 
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
@@ -152,7 +146,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const widget = url.searchParams.get("widget") ?? "";
       const at = performance.now();
       const res = await analytics(req);
-      if (res.status === 503 && !retryAfterOn503) res.headers.delete("retry-after");
       if (req.method === "GET") {
         requests.push({
           widget,
@@ -184,9 +177,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     requestsFor: (widget) => requests.filter((r) => r.widget === widget),
     corrupt: (widget) => {
       corrupted = widget;
-    },
-    keepRetryAfter: (keep) => {
-      retryAfterOn503 = keep;
     },
     cutDatabase: () => proxy.cut(),
     restoreDatabase: () => proxy.restore(),
