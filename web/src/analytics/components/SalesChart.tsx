@@ -19,14 +19,26 @@ function Sales({ data }: { data: SalesData }) {
   const tickets = data.buckets.reduce((n, b) => n + b.tickets, 0);
   const revenue = data.buckets.reduce((n, b) => n + b.revenue_cents, 0);
   const [options, series] = useMemo(() => {
+    const step = data.bucket === "hour" ? 3600 : 86400;
     const options: Omit<uPlot.Options, "width" | "height"> = {
       legend: { show: false },
-      // Counts and money from zero, so a bar's height is its share.
-      scales: { x: { time: true }, y: { range: fromZero }, revenue: { range: fromZero } },
+      // Counts and money from zero, so a bar's height is its share; time padded by a bucket on
+      // each side, so a single bar sits in its own hour or day rather than on a span of years.
+      scales: {
+        x: { time: true, range: (_u, min, max) => [min - step, max + step] },
+        y: { range: fromZero },
+        revenue: { range: fromZero },
+      },
       axes: [
         {},
         {},
-        { scale: "revenue", side: 1, grid: { show: false }, values: (_u, v) => v.map((c) => money(c, data.currency)) },
+        {
+          scale: "revenue",
+          side: 1,
+          size: 72,
+          grid: { show: false },
+          values: (_u, v) => v.map((c) => money(c, data.currency)),
+        },
       ],
       series: [
         {},
