@@ -17,6 +17,7 @@ import type { RateLimitStore } from "../edge-functions/_shared/ratelimit/store.t
 import { StoreUnavailable } from "../edge-functions/_shared/ratelimit/store.ts";
 import type { Tuning } from "../edge-functions/_shared/ratelimit/dispatch.ts";
 import { dbUrl, stackEnv } from "./support/stack.ts";
+import { tcpProxy } from "./support/tcp_proxy.ts";
 
 const silent = logger({}, () => {});
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -42,63 +43,6 @@ function hungServer() {
 function recording() {
   const errors: string[] = [];
   return { errors, log: logger({}, (line) => errors.push(JSON.parse(line).error ?? "")) };
-}
-
-/**
- * A loopback forwarder to `target` that can delay every chunk it passes on, and be cut:
- * while cut, its port refuses connections and the ones open are dropped.
- */
-function proxy(target: number) {
-  let listener: Deno.Listener | null = null;
-  let accepting: Promise<void> = Promise.resolve();
-  const pumps = new Set<Promise<void>>();
-  const open = new Set<Deno.Conn>();
-  const state = { delayMs: 0, port: 0 };
-
-  async function pump(from: Deno.Conn, to: Deno.Conn) {
-    const buf = new Uint8Array(64 * 1024);
-    try {
-      for (let n = await from.read(buf); n !== null; n = await from.read(buf)) {
-        if (state.delayMs > 0) await sleep(state.delayMs);
-        let written = 0;
-        while (written < n) written += await to.write(buf.subarray(written, n));
-      }
-    } catch {
-      // A connection closed under the pump ends it, as it would a real proxy's.
-    } finally {
-      for (const c of [from, to]) {
-        if (open.delete(c)) c.close();
-      }
-    }
-  }
-
-  function listen() {
-    listener = Deno.listen({ hostname: "127.0.0.1", port: state.port });
-    state.port = (listener.addr as Deno.NetAddr).port;
-    const l = listener;
-    accepting = (async () => {
-      for await (const client of l) {
-        const server = await Deno.connect({ hostname: "127.0.0.1", port: target });
-        open.add(client).add(server);
-        for (const p of [pump(client, server), pump(server, client)]) {
-          pumps.add(p);
-          p.finally(() => pumps.delete(p));
-        }
-      }
-    })().catch(() => {});
-  }
-
-  async function cut() {
-    listener?.close();
-    listener = null;
-    await accepting;
-    for (const c of open) c.close();
-    open.clear();
-    await Promise.all(pumps);
-  }
-
-  listen();
-  return { state, cut, restore: listen, close: cut };
 }
 
 /** Checkout's two limits, failing open, under names of this run. */
@@ -155,8 +99,8 @@ for (const [kind, make] of Object.entries(stores)) {
   });
 
   Deno.test(`a ${kind} store that refuses connections opens the breaker, and a probe closes it when it is back`, async () => {
-    const gate = proxy(realPorts[kind]);
-    const store = make(gate.state.port, 2000, { probeEveryMs: 50 });
+    const gate = tcpProxy(realPorts[kind]);
+    const store = make(gate.port, 2000, { probeEveryMs: 50 });
     const checks = checkoutChecks(crypto.randomUUID());
     try {
       assert.equal((await enforce(store, checks, silent)).allowed, true);
@@ -185,17 +129,17 @@ for (const [kind, make] of Object.entries(stores)) {
   });
 
   Deno.test(`a flood a slow ${kind} store cannot keep up with is refused as overload, never admitted`, async () => {
-    const gate = proxy(realPorts[kind]);
+    const gate = tcpProxy(realPorts[kind]);
     // One call at a time, of at most 8 requests, and at most 100 ms in the queue; each
     // call then takes over 300 ms, so most of the flood cannot be asked in time. A call
     // answers well within its 1 s, but the whole flood takes longer to get through: a
     // bound that counted the wait in the queue would take the store for down, and fail open.
-    const store = make(gate.state.port, 1000, { maxInFlight: 1, maxBatch: 8, maxWaitMs: 100 });
+    const store = make(gate.port, 1000, { maxInFlight: 1, maxBatch: 8, maxWaitMs: 100 });
     const checks = checkoutChecks(crypto.randomUUID());
     try {
       // Connect before the slowness starts, so only the calls are slow.
       await store.takeAll([{ key: `warm:${crypto.randomUUID()}`, quota: perMinute(5) }]);
-      gate.state.delayMs = 150;
+      gate.delayMs = 150;
       const verdicts = await Promise.all(Array.from({ length: 200 }, () => enforce(store, checks, silent)));
       const admitted = verdicts.filter((v) => v.allowed);
       assert.equal(admitted.length, 5, "exactly the user's quota, decided by the store");
@@ -208,7 +152,7 @@ for (const [kind, make] of Object.entries(stores)) {
         assert.match(new Headers(v.error.headers).get("retry-after") ?? "", /^[1-9][0-9]*$/);
       }
     } finally {
-      gate.state.delayMs = 0;
+      gate.delayMs = 0;
       await store.close();
       await gate.close();
     }

@@ -17,7 +17,7 @@ import type { Quota } from "../../edge-functions/_shared/ratelimit/store.ts";
 import { limiterPool, PostgresStore } from "../../edge-functions/_shared/ratelimit/postgres.ts";
 import { handleOperations } from "../../edge-functions/operations/handler.ts";
 import { dbUrl, jwtSecret, repoRoot } from "../support/stack.ts";
-import { tcpProxy } from "./tcp_proxy.ts";
+import { tcpProxy } from "../support/tcp_proxy.ts";
 
 export const widgets = ["sales", "capacity", "checkins", "scan_outcomes", "email"] as const;
 export type Widget = typeof widgets[number];
