@@ -8,7 +8,7 @@ import { connect, type Sql } from "../_shared/db.ts";
 import { serve } from "../_shared/http.ts";
 import { analyticsLimits } from "../_shared/ratelimit/named.ts";
 import { limiterPool, PostgresStore } from "../_shared/ratelimit/postgres.ts";
-import { seedAnalyticsEvent } from "../../tests/support/analytics.ts";
+import { seedAnalyticsEvent, whileRefreshing } from "../../tests/support/analytics.ts";
 import { freePort } from "../../tests/support/ports.ts";
 import { dbUrl, jwtSecret, userJwt } from "../../tests/support/stack.ts";
 import { type AnalyticsDeps, handleAnalytics } from "./handler.ts";
@@ -205,20 +205,8 @@ Deno.test("a query held past the statement timeout is cancelled and answered 504
   await withSql(async (sql) => {
     const ev = await seedAnalyticsEvent(sql, { orders: [] });
     const get = analytics(sql, { statementTimeoutMs: 300 });
-    const blocker = connect(dbUrl, 1);
-    let release!: () => void;
-    const held = new Promise<void>((r) => release = r);
-    let locked!: () => void;
-    const isLocked = new Promise<void>((r) => locked = r);
     // Another session holds the view, as a long refresh or a migration would.
-    const holding = blocker.begin(async (tx) => {
-      // A refresh that is not concurrent holds the view's access exclusive lock until commit.
-      await tx`refresh materialized view analytics.event_tickets`;
-      locked();
-      await held;
-    });
-    try {
-      await isLocked;
+    await whileRefreshing("event_tickets", false, async () => {
       const started = performance.now();
       const res = await get({ ...range, widget: "capacity", event: ev.eventId }, ev.organizerId);
       assert.equal(res.status, 504);
@@ -227,11 +215,7 @@ Deno.test("a query held past the statement timeout is cancelled and answered 504
       // The timeout was the transaction's own: the pool's connections keep the default.
       const settings = await Promise.all([1, 2, 3].map(() => sql`show statement_timeout`));
       for (const [s] of settings) assert.equal(s.statement_timeout, "0");
-    } finally {
-      release();
-      await holding;
-      await blocker.end();
-    }
+    });
     const after = await get({ ...range, widget: "capacity", event: ev.eventId }, ev.organizerId);
     assert.equal(after.status, 200);
     await after.body?.cancel();
@@ -278,29 +262,14 @@ Deno.test("a refresh that fails is logged with its error and its figures show as
   await withSql(async (sql) => {
     const ev = await seedAnalyticsEvent(sql, { orders: [{ paidAt: at(3), tickets: 2, amountCents: 200 }] });
     const get = analytics(sql);
-    const blocker = connect(dbUrl, 1);
-    let release!: () => void;
-    const held = new Promise<void>((r) => release = r);
-    let locked!: () => void;
-    const isLocked = new Promise<void>((r) => locked = r);
-    const holding = blocker.begin(async (tx) => {
-      await tx`refresh materialized view concurrently analytics.sales_hourly`;
-      locked();
-      await held;
-    });
-    try {
-      await isLocked;
+    await whileRefreshing("sales_hourly", true, async () => {
       const [{ failed }] = await sql`select public.refresh_analytics('100ms', true) as failed`;
       assert.equal(failed, 1);
       const [run] = await sql`select rows, error from public.analytics_refresh_runs
                                where view_name = 'sales_hourly' order by id desc limit 1`;
       assert.equal(run.rows, null);
       assert.match(run.error, /lock timeout/);
-    } finally {
-      release();
-      await holding;
-      await blocker.end();
-    }
+    });
     const stale = await (await get({ ...range, widget: "sales", event: ev.eventId }, ev.organizerId)).json();
     assert.equal(stale.stale, true);
     assert.equal(stale.data.buckets[0].tickets, 2);

@@ -2,7 +2,8 @@
 // its organizer, an analyst, paid orders with tickets at given hours, scans by door and
 // ticket e-mails with their delivery events, then a refresh of the views. The rows are
 // written directly: they stand for history that the other features made.
-import type { Sql } from "../../edge-functions/_shared/db.ts";
+import { connect, type Sql } from "../../edge-functions/_shared/db.ts";
+import { dbUrl } from "./stack.ts";
 
 export interface AnalyticsSeed {
   capacity?: number;
@@ -61,4 +62,30 @@ export async function seedAnalyticsEvent(sql: Sql, seed: AnalyticsSeed): Promise
   }
   await sql`select public.refresh_analytics(p_wait => true)`;
   return { eventId, organizerId, analystId, ticketIds };
+}
+
+/**
+ * Runs `work` while another session holds a view as a refresh of it would: `concurrently`
+ * holds the lock a concurrent refresh takes (other refreshes wait; reads go on), otherwise
+ * the access exclusive lock of a plain refresh (reads wait too), until `work` is done.
+ */
+export async function whileRefreshing<T>(view: string, concurrently: boolean, work: () => Promise<T>): Promise<T> {
+  const blocker = connect(dbUrl, 1);
+  let release!: () => void;
+  const held = new Promise<void>((r) => release = r);
+  let locked!: () => void;
+  const isLocked = new Promise<void>((r) => locked = r);
+  const holding = blocker.begin(async (tx) => {
+    await tx.unsafe(`refresh materialized view ${concurrently ? "concurrently " : ""}analytics.${view}`);
+    locked();
+    await held;
+  });
+  try {
+    await isLocked;
+    return await work();
+  } finally {
+    release();
+    await holding;
+    await blocker.end();
+  }
 }

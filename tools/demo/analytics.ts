@@ -3,7 +3,7 @@
 // a 304 for unchanged figures, a failed refresh logged and shown as stale; and the operations
 // page's panels for a platform admin.
 import { connect, type Sql } from "../../edge-functions/_shared/db.ts";
-import { seedAnalyticsEvent } from "../../tests/support/analytics.ts";
+import { seedAnalyticsEvent, whileRefreshing } from "../../tests/support/analytics.ts";
 import { dbUrl, fn, seedUsers, userJwt } from "../../tests/support/stack.ts";
 import { expect, type Step } from "./report.ts";
 
@@ -100,25 +100,8 @@ export const analyticsSteps: Step[] = [
     run: (say) =>
       withSql(async (sql) => {
         expect(demo !== undefined, "the first step did not seed an event");
-        const blocker = connect(dbUrl, 1);
-        let release!: () => void;
-        const held = new Promise<void>((r) => release = r);
-        let locked!: () => void;
-        const isLocked = new Promise<void>((r) => locked = r);
-        const holding = blocker.begin(async (tx) => {
-          await tx`refresh materialized view concurrently analytics.sales_hourly`;
-          locked();
-          await held;
-        });
-        let failed: number;
-        try {
-          await isLocked;
-          [{ failed }] = await sql`select public.refresh_analytics('200ms', true) as failed`;
-        } finally {
-          release();
-          await holding;
-          await blocker.end();
-        }
+        const [{ failed }] = await whileRefreshing("sales_hourly", true, () =>
+          sql`select public.refresh_analytics('200ms', true) as failed`);
         const [run] = await sql`select view_name, error from public.analytics_refresh_runs
                                  where view_name = 'sales_hourly' order by id desc limit 1`;
         say(`refresh_analytics → ${failed} failed; logged: ${run.view_name}: ${run.error}`);
