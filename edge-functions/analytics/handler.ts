@@ -41,7 +41,7 @@ const widgets: Readonly<Record<string, Query>> = {
   email: (tx, u, r) => tx`select public.analytics_email(${u}, ${r.event}, ${r.from}, ${r.to}) as answer`,
 };
 
-export const widgetNames: readonly string[] = Object.keys(widgets);
+const widgetNames: readonly string[] = Object.keys(widgets);
 
 export async function handleAnalytics(req: Request, deps: AnalyticsDeps, ctx: RequestContext): Promise<Response> {
   if (req.method !== "GET") throw methodNotAllowed(["GET"]);

@@ -10,7 +10,7 @@ export interface AnalyticsRange {
   to: Date;
 }
 
-export const maxRangeDays = 92;
+const maxRangeDays = 92;
 const dayMs = 86_400_000;
 const hourMs = 3_600_000;
 const instant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
