@@ -46,7 +46,14 @@ describe("retryDelay", () => {
 
   test("replays the dashboard schedule's vectors: the delays are the wasm core's", () => {
     expect(dashboard.length).toBeGreaterThan(0);
-    for (const v of dashboard) expect(retryDelay(v.attempt, new ApiError(503, "x"), v.seed)).toBe(v.delay_ms);
+    // The retries' delays, then (beyond them) the polls', which repeat the schedule's last.
+    const failed = new ApiError(503, "x");
+    for (const v of dashboard) {
+      const ours = v.attempt < maxRetries
+        ? retryDelay(v.attempt, failed, v.seed)
+        : pollDelay(failed, v.seed, v.attempt - maxRetries + 1);
+      expect(ours).toBe(v.delay_ms);
+    }
   });
 
   test("1 s, 3 s and 10 s, each within ±10 %", () => {

@@ -4,7 +4,7 @@ import { QueryClientProvider } from "@tanstack/react-query";
 import { act, cleanup, render, renderHook, screen, waitFor } from "@testing-library/react";
 import type { ReactNode } from "react";
 import { afterEach, beforeAll, describe, expect, test } from "vitest";
-import { analyticsKeys } from "../src/analytics/api/queries.ts";
+import { analyticsKeys, ApiError } from "../src/analytics/api/queries.ts";
 import { CapacityGauge } from "../src/analytics/components/CapacityGauge.tsx";
 import { EmailDelivery } from "../src/analytics/components/EmailDelivery.tsx";
 import { WidgetBoundary } from "../src/analytics/components/WidgetBoundary.tsx";
@@ -61,7 +61,7 @@ describe("useCapacity", () => {
     expect(tries).toHaveLength(4);
     const seed = keySeed(analyticsKeys.widget("capacity", eventId, "30d"));
     for (let i = 1; i < tries.length; i++) {
-      const expected = retryDelay(i - 1, null, seed);
+      const expected = retryDelay(i - 1, new ApiError(503, "database_unavailable"), seed);
       const gap = tries[i].at - tries[i - 1].at;
       expect(gap).toBeGreaterThanOrEqual(expected - 5);
       expect(gap).toBeLessThan(expected + 400);

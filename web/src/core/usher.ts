@@ -9,9 +9,11 @@
 //   retryDelayMs(schedule, attempt, seed): number       the jittered delay; "dashboard" for
 //                                                       TanStack Query's retryDelay.
 //   retryAfterMs(value, nowMs): number | null           a Retry-After header's wait.
-//   The two are synchronous, as TanStack Query's callbacks are, and throw an Error until
+//   classifyFailure(status, name?): FailureClass        "retry" | "defer" | "give_up".
+//   nextRetry(schedule, maxAttempts, attempt, failure, retryAfterMs, seed): RetryDecision
+//   The four are synchronous, as TanStack Query's callbacks are, and throw an Error until
 //   loadCore() has resolved; the rest of the API is on the UsherCore it resolves to.
-//   Types: UsherCore, RetrySchedule (and the rest of api.ts's).
+//   Types: UsherCore, RetrySchedule, FailureClass, RetryDecision (and the rest of api.ts's).
 import init, * as wasm from "../../../pkg/web/usher.js";
 import { bindCore, type UsherCore } from "../../../edge-functions/_shared/core/api.ts";
 
@@ -41,3 +43,8 @@ export const retryDelayMs: UsherCore["retryDelayMs"] = (schedule, attempt, seed)
   loaded().retryDelayMs(schedule, attempt, seed);
 
 export const retryAfterMs: UsherCore["retryAfterMs"] = (value, nowMs) => loaded().retryAfterMs(value, nowMs);
+
+export const classifyFailure: UsherCore["classifyFailure"] = (status, name) => loaded().classifyFailure(status, name);
+
+export const nextRetry: UsherCore["nextRetry"] = (schedule, maxAttempts, attempt, failure, retryAfter, seed) =>
+  loaded().nextRetry(schedule, maxAttempts, attempt, failure, retryAfter, seed);

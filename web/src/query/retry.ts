@@ -1,11 +1,12 @@
-// The dashboard's retry rule (docs/analytics.md): three retries with the delays of the Rust
-// retry crate's `dashboard` schedule (through pkg/web, never a second schedule written here),
-// never earlier than the server's Retry-After; no retry for a 4xx other than 408 and 429.
+// The dashboard's retry rule (docs/analytics.md): the Rust retry crate decides, through pkg/web
+// (never a second rule written here): three retries with the delays of its `dashboard`
+// schedule, never earlier than the server's Retry-After, and no retry for a 4xx other than
+// 408 and 429 (its `classify`).
 // After the retries, a query that still has figures to show keeps asking, one try at a time,
 // on the schedule's last delay, so the page recovers by itself when the backend returns.
 import { hashKey, type QueryClient, type QueryKey, type QueryState } from "@tanstack/react-query";
-import { retryDelayMs } from "../core/usher.ts";
-import { ApiError, MalformedData } from "../analytics/api/queries.ts";
+import { classifyFailure, type FailureClass, nextRetry, type RetryDecision } from "../core/usher.ts";
+import { ApiError } from "../analytics/api/queries.ts";
 
 export const schedule = "dashboard";
 /** The dashboard schedule's own number of retries after the first try (crates/usher-retry). */
@@ -26,35 +27,46 @@ export function keySeed(queryKey: QueryKey): number {
   return h >>> 0;
 }
 
-/** Whether trying the same request again can help: no answer, 408, 429 or a 5xx. */
+/**
+ * How the retry crate classes a failure: `retry` for no answer, 408, 429 or a 5xx, `give_up`
+ * for any other 4xx; data that failed its check, or an error of our own, is never retried.
+ */
+function failureClass(error: unknown): FailureClass {
+  if (!(error instanceof ApiError)) return "give_up";
+  return classifyFailure(error.status === 0 ? null : error.status, error.code);
+}
+
+/** Whether trying the same request again can help. */
 export function isTransient(error: unknown): boolean {
-  if (error instanceof MalformedData) return false;
-  if (!(error instanceof ApiError)) return false;
-  return error.status === 0 || error.status === 408 || error.status === 429 || error.status >= 500;
+  return failureClass(error) !== "give_up";
+}
+
+/**
+ * The crate's decision after try `attempt` (0 the first) of the query with `seed` failed, out
+ * of `maxAttempts` retries: the schedule's delay, never earlier than the server's Retry-After.
+ */
+function decide(error: unknown, seed: number, attempt: number, maxAttempts = maxRetries): RetryDecision {
+  const asked = error instanceof ApiError ? error.retryAfterMs : null;
+  return nextRetry(schedule, maxAttempts, attempt, failureClass(error), asked, seed);
 }
 
 /** TanStack Query's `retry`: `failureCount` failures so far (0 after the first try failed). */
 export function shouldRetry(failureCount: number, error: unknown): boolean {
-  return failureCount < maxRetries && isTransient(error);
+  return decide(error, 0, failureCount).kind !== "dead_letter";
 }
 
-/**
- * TanStack Query's `retryDelay` for the query whose seed is `seed`: the schedule's delay, but
- * never earlier than the server's Retry-After, as the crate's own `next` decides for queues.
- */
+/** TanStack Query's `retryDelay` for the query whose seed is `seed`. */
 export function retryDelay(failureCount: number, error: unknown, seed: number): number {
-  const asked = error instanceof ApiError ? error.retryAfterMs : null;
-  return Math.max(asked ?? 0, retryDelayMs(schedule, failureCount, seed));
+  return decide(error, seed, failureCount).delayMs ?? 0;
 }
 
 /**
- * The wait before the next single try of a query in error: the schedule's last delay (the
- * crate repeats it beyond the list, jittered anew for each `n`), or the server's Retry-After
- * when that is later.
+ * The wait before the next single try of a query in error, the `n`th poll after its retries:
+ * the crate asked as though one more retry were allowed each time, so it answers the
+ * schedule's last delay (jittered anew for each `n`), or the server's Retry-After when later.
  */
 export function pollDelay(error: unknown, seed: number, n: number): number {
-  const asked = error instanceof ApiError ? error.retryAfterMs : null;
-  return Math.max(asked ?? 0, retryDelayMs(schedule, maxRetries - 1 + n, seed));
+  return decide(error, seed, maxRetries - 1 + n, maxRetries + n).delayMs ?? 0;
 }
 
 /**
