@@ -45,3 +45,12 @@ export function databaseFailure(e: unknown): HttpError | null {
   }
   return null;
 }
+
+/** Awaits `query`, answering a statement timeout or an unreachable database as `databaseFailure` does. */
+export async function orDatabaseFailure<T>(query: Promise<T>): Promise<T> {
+  try {
+    return await query;
+  } catch (e) {
+    throw databaseFailure(e) ?? e;
+  }
+}

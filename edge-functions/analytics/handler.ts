@@ -4,7 +4,7 @@
 // statement_timeout, so a heavy range costs the database a bounded time and the caller a
 // 504 it can act on. Unchanged figures cost a 304 through the ETag.
 import type { Authenticator } from "../_shared/auth.ts";
-import { databaseFailure } from "../_shared/db_errors.ts";
+import { orDatabaseFailure } from "../_shared/db_errors.ts";
 import type { Sql } from "../_shared/db.ts";
 import type postgres from "npm:postgres@3.4.9";
 import { invalidField, methodNotAllowed, type RequestContext } from "../_shared/http.ts";
@@ -56,17 +56,12 @@ export async function handleAnalytics(req: Request, deps: AnalyticsDeps, ctx: Re
 
   await admit(deps.store, [{ limit: deps.limits.user, key: userId }], ctx);
 
-  let answer: Record<string, unknown>;
-  try {
-    answer = await deps.sql.begin("read only", async (tx) => {
-      // Local to this transaction: the pooled connection keeps its own setting afterwards.
-      await tx`select set_config('statement_timeout', ${String(deps.statementTimeoutMs)}, true)`;
-      const [row] = await query(tx, userId, range);
-      return row.answer;
-    });
-  } catch (e) {
-    throw databaseFailure(e) ?? e;
-  }
+  const answer = await orDatabaseFailure(deps.sql.begin("read only", async (tx) => {
+    // Local to this transaction: the pooled connection keeps its own setting afterwards.
+    await tx`select set_config('statement_timeout', ${String(deps.statementTimeoutMs)}, true)`;
+    const [row] = await query(tx, userId, range);
+    return row.answer;
+  }));
   const body = JSON.stringify({
     widget,
     event_id: range.event,

@@ -5,7 +5,7 @@
 // any input is read, so anyone else learns nothing, not even which panels exist.
 import type { Authenticator } from "../_shared/auth.ts";
 import type { Sql } from "../_shared/db.ts";
-import { databaseFailure } from "../_shared/db_errors.ts";
+import { orDatabaseFailure } from "../_shared/db_errors.ts";
 import {
   HttpError,
   invalidField,
@@ -117,16 +117,4 @@ async function replayDeadLetters(req: Request, sql: Sql): Promise<Response> {
       select count(*)::integer as replayed from public.replay_webhook_dead_letters(p_ids => ${ids}::bigint[])`);
   }
   return json({ replayed: rows[0].replayed });
-}
-
-/**
- * The query's answer, or the answer to a database that could not be asked (503) or a
- * statement that ran out of the pool's timeout (504).
- */
-async function orDatabaseFailure<T>(query: Promise<T>): Promise<T> {
-  try {
-    return await query;
-  } catch (e) {
-    throw databaseFailure(e) ?? e;
-  }
 }
