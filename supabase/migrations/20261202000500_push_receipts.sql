@@ -54,8 +54,9 @@ grant select on public.push_retired_tokens to service_role;
 
 -- Leases up to p_max sent rows with no receipt yet to p_worker for p_lease_seconds, oldest
 -- first, skipping rows another worker holds. A row is due p_min_age_seconds after it was
--- sent (Expo advises about 15 minutes) and as long again after its last check, so a receipt
--- that is not ready is not asked for again within the same run.
+-- sent (Expo advises about 15 minutes) and as long again after its last check, so at the
+-- default a receipt that is not ready is asked for again 15 minutes later (with a minimum age
+-- of 0, as soon as the next claim).
 create function public.claim_push_receipts(p_worker text, p_max integer, p_lease_seconds integer default 300,
                                            p_now timestamptz default null, p_min_age_seconds integer default 900)
 returns table (id uuid, provider_ticket_id text, receipt_checks integer)
